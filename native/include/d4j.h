@@ -1,0 +1,135 @@
+/*
+ * d4j.h — the one public C header of diffusion4j's native core.
+ *
+ * Rules (see DESIGN.md): plain C, d4j_ prefix, opaque handles, every function
+ * returns a d4j_status (0 = OK) and leaves a thread-local message naming the
+ * function and the offending value in d4j_last_error(). Nothing here aborts
+ * on bad input. Argument order: context, outputs, inputs, weights, sizes.
+ *
+ * Tensors are float32, 1 to 4 dimensions, row-major; images are NHWC
+ * (channels last). Shapes use this legend throughout:
+ *   N = batch, H = height, W = width, C = channels, T = diffusion timesteps.
+ *
+ * Randomness: Philox4x32-10 (Salmon et al., SC'11). Element i of a fill draws
+ * from counter block (offset + i/4), lane i%4, under key = seed; the same
+ * (seed, offset) gives the same bits on the CPU and CUDA backends. A context
+ * carries (seed, offset); each random op advances offset by the blocks used.
+ */
+#ifndef D4J_H
+#define D4J_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef int d4j_status;
+
+enum {
+    D4J_OK = 0,
+    D4J_ERR_INVALID_ARGUMENT = 1, /* a value out of its allowed range */
+    D4J_ERR_INVALID_HANDLE = 2,   /* null, freed, or closed handle */
+    D4J_ERR_SHAPE = 3,            /* shapes that do not fit together */
+    D4J_ERR_DEVICE = 4,           /* tensors on another device than the context */
+    D4J_ERR_OUT_OF_MEMORY = 5,
+    D4J_ERR_NO_DEVICE = 6,        /* a device that does not exist, or CUDA not built */
+    D4J_ERR_CUDA = 7,             /* a CUDA runtime error */
+    D4J_ERR_INTERNAL = 8
+};
+
+/* Message of the last failed call on this thread ("" if none). */
+const char* d4j_last_error(void);
+/* Short name of a status code, e.g. "D4J_ERR_SHAPE". */
+const char* d4j_status_name(d4j_status status);
+
+/* ---- library and devices ------------------------------------------------- */
+
+enum {
+    D4J_DEVICE_CPU = 0,
+    D4J_DEVICE_CUDA = 1
+};
+
+/* Version as major*10000 + minor*100 + patch. */
+d4j_status d4j_version(int32_t* version);
+/* 1 if the library was compiled with the CUDA backend. */
+d4j_status d4j_cuda_built(int32_t* built);
+/* Usable CUDA devices; 0 when CUDA is not built, no driver, or no GPU. */
+d4j_status d4j_cuda_device_count(int32_t* count);
+/* Name (NUL-terminated, truncated to name_capacity) and total memory in bytes. */
+d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordinal, int64_t name_capacity);
+/* The CPU backend's instruction set in use: "avx2+fma" or "generic". */
+const char* d4j_cpu_isa(void);
+/* Worker threads the CPU backend uses (OpenMP). */
+d4j_status d4j_cpu_threads(int32_t* threads);
+
+/* ---- contexts -------------------------------------------------------------- */
+
+/* One device, one stream, the RNG state and a caching allocator.
+ * Not thread-safe: use one per thread. */
+typedef struct d4j_ctx d4j_ctx;
+
+d4j_status d4j_ctx_create(d4j_ctx** out, int32_t device_type, int32_t ordinal);
+/* Frees the context; tensors still alive keep its memory until they are freed,
+ * but can no longer be used with it. */
+d4j_status d4j_ctx_free(d4j_ctx* ctx);
+d4j_status d4j_ctx_device(int32_t* device_type, int32_t* ordinal, const d4j_ctx* ctx);
+d4j_status d4j_ctx_set_rng(d4j_ctx* ctx, uint64_t seed, uint64_t offset);
+d4j_status d4j_ctx_rng(uint64_t* seed, uint64_t* offset, const d4j_ctx* ctx);
+/* Waits for all work queued on the context's stream. */
+d4j_status d4j_ctx_synchronize(d4j_ctx* ctx);
+/* Bytes held by the caching allocator: in use by tensors, and cached for reuse. */
+d4j_status d4j_ctx_memory(int64_t* in_use, int64_t* cached, const d4j_ctx* ctx);
+/* Returns cached (unused) blocks to the system. */
+d4j_status d4j_ctx_empty_cache(d4j_ctx* ctx);
+
+/* ---- tensors --------------------------------------------------------------- */
+
+typedef struct d4j_tensor d4j_tensor;
+
+#define D4J_MAX_DIMS 4
+
+/* Allocates an uninitialised float32 tensor on ctx's device; every dim >= 1. */
+d4j_status d4j_tensor_create(d4j_ctx* ctx, d4j_tensor** out, const int64_t* shape, int32_t ndim);
+d4j_status d4j_tensor_free(d4j_tensor* tensor);
+d4j_status d4j_tensor_ndim(int32_t* ndim, const d4j_tensor* tensor);
+/* Writes ndim extents into shape (capacity >= ndim). */
+d4j_status d4j_tensor_shape(int64_t* shape, const d4j_tensor* tensor, int32_t capacity);
+d4j_status d4j_tensor_numel(int64_t* numel, const d4j_tensor* tensor);
+/* Host -> tensor: count must equal numel. */
+d4j_status d4j_tensor_upload(d4j_ctx* ctx, d4j_tensor* dst, const float* src, int64_t count);
+/* Tensor -> host: count must equal numel; returns when the data is on the host. */
+d4j_status d4j_tensor_download(d4j_ctx* ctx, float* dst, const d4j_tensor* src, int64_t count);
+d4j_status d4j_tensor_fill(d4j_ctx* ctx, d4j_tensor* dst, float value);
+/* dst <- src, same numel, same device. */
+d4j_status d4j_tensor_copy(d4j_ctx* ctx, d4j_tensor* dst, const d4j_tensor* src);
+
+/* ---- random fills (Philox4x32-10) ------------------------------------------ */
+
+/* dst ~ N(mean, std^2), Box-Muller on Philox uniforms; advances ctx's offset. */
+d4j_status d4j_fill_normal(d4j_ctx* ctx, d4j_tensor* dst, float mean, float std);
+/* dst ~ U[low, high); advances ctx's offset. */
+d4j_status d4j_fill_uniform(d4j_ctx* ctx, d4j_tensor* dst, float low, float high);
+/* Raw Philox4x32-10 of one block, for known-answer tests:
+ * out[4] = philox(counter[4], key[2]). */
+d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint32_t* key);
+
+/* ---- forward process ------------------------------------------------------- */
+
+/* q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I), in one pass:
+ *   eps ~ N(0, I);  x_t = sqrt_alpha_bar[t[n]] * x_0 + sqrt_one_minus_alpha_bar[t[n]] * eps
+ * x_t, eps, x_0: (N, ...) same shape on ctx's device. t: N host ints in [0, T).
+ * sqrt_alpha_bar, sqrt_one_minus_alpha_bar: T host floats (the schedule's tables).
+ * Draws eps like d4j_fill_normal over eps (same counters), advancing ctx's offset. */
+d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4j_tensor* x_0,
+                        const int32_t* t, const float* sqrt_alpha_bar,
+                        const float* sqrt_one_minus_alpha_bar, int64_t batch, int64_t timesteps);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* D4J_H */

@@ -1,0 +1,131 @@
+/*
+ * philox.h — Philox4x32-10 and the normal/uniform transforms built on it,
+ * shared by the CPU and CUDA backends (bit-identical results on both).
+ *
+ * Philox: Salmon, Moraes, Dror, Shaw, "Parallel Random Numbers: As Easy as
+ * 1, 2, 3", SC'11. Counter c (4 x 32 bit), key k (2 x 32 bit), 10 rounds of
+ *   (hi0,lo0) = M0*c0, (hi1,lo1) = M1*c2,
+ *   c' = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0),  k += (W0, W1).
+ * Normals use Box-Muller with our own log and sincos polynomials, because
+ * libm and CUDA's logf/sincosf round differently and we want the same bits.
+ */
+#ifndef D4J_PHILOX_H
+#define D4J_PHILOX_H
+
+#include "hd.h"
+
+#define D4J_PHILOX_M0 0xD2511F53u
+#define D4J_PHILOX_M1 0xCD9E8D57u
+#define D4J_PHILOX_W0 0x9E3779B9u
+#define D4J_PHILOX_W1 0xBB67AE85u
+
+/* One Philox4x32-10 block: x[4] holds the counter on entry, the output on exit. */
+D4J_HD void d4j_philox4x32_10_block(uint32_t x[4], uint32_t k0, uint32_t k1) {
+    for (int round = 0; round < 10; round++) {
+        uint64_t p0 = (uint64_t)D4J_PHILOX_M0 * x[0];
+        uint64_t p1 = (uint64_t)D4J_PHILOX_M1 * x[2];
+        uint32_t y0 = (uint32_t)(p1 >> 32) ^ x[1] ^ k0;
+        uint32_t y1 = (uint32_t)p1;
+        uint32_t y2 = (uint32_t)(p0 >> 32) ^ x[3] ^ k1;
+        uint32_t y3 = (uint32_t)p0;
+        x[0] = y0; x[1] = y1; x[2] = y2; x[3] = y3;
+        k0 += D4J_PHILOX_W0;
+        k1 += D4J_PHILOX_W1;
+    }
+}
+
+/* The block of element stream position `block`: counter (lo, hi, 0, 0), key = seed. */
+D4J_HD void d4j_philox_draw(uint32_t x[4], uint64_t seed, uint64_t block) {
+    x[0] = (uint32_t)block;
+    x[1] = (uint32_t)(block >> 32);
+    x[2] = 0;
+    x[3] = 0;
+    d4j_philox4x32_10_block(x, (uint32_t)seed, (uint32_t)(seed >> 32));
+}
+
+/* Top 24 bits as a float in [0, 1): exact, k * 2^-24. */
+D4J_HD float d4j_u01_closed_open(uint32_t x) {
+    return (float)(int32_t)(x >> 8) * 5.9604644775390625e-8f;
+}
+
+/* Top 24 bits as a float in (0, 1]: exact, (k + 1) * 2^-24; never 0, so log is finite. */
+D4J_HD float d4j_u01_open_closed(uint32_t x) {
+    return (float)(int32_t)((x >> 8) + 1u) * 5.9604644775390625e-8f;
+}
+
+/* Natural log of a normal positive float. x = 2^e m, m in [sqrt(1/2), sqrt(2));
+ * log(m) = 2 atanh(s), s = (m-1)/(m+1), |s| < 0.172, odd series to s^9. */
+D4J_HD float d4j_logf(float x) {
+    uint32_t bits = d4j_float_bits(x);
+    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 127;
+    uint32_t mant = bits & 0x7fffffu;
+    if (mant > 0x3504f3u) { /* m > sqrt(2): use m/2 and e+1 */
+        e += 1;
+        bits = mant | 0x3f000000u;
+    } else {
+        bits = mant | 0x3f800000u;
+    }
+    float m = d4j_bits_float(bits);
+    float f = D4J_SUB(m, 1.0f); /* exact (Sterbenz) */
+    float s = D4J_ADD(f, 2.0f);
+    s = f / s;
+    float s2 = D4J_MUL(s, s);
+    float p = fmaf(s2, 0.22222222f, 0.28571429f);  /* 2/9, 2/7 */
+    p = fmaf(s2, p, 0.4f);                          /* 2/5 */
+    p = fmaf(s2, p, 0.66666669f);                   /* 2/3 */
+    p = D4J_MUL(s2, p);
+    float logm = fmaf(s, p, D4J_MUL(2.0f, s));
+    float ef = (float)e;
+    /* ln 2 = 0.693145751953125 (exact in 13 bits) + 1.42860677e-06 */
+    return fmaf(ef, 0.693145751953125f, fmaf(ef, 1.42860677e-06f, logm));
+}
+
+/* cos and sin of 2*pi*u for u in [0, 1]: reduce to the nearest quarter turn,
+ * then Taylor polynomials on |x| <= pi/4 (truncation below 2e-9). */
+D4J_HD void d4j_sincos_2pi(float u, float* sin_out, float* cos_out) {
+    float q = floorf(D4J_ADD(D4J_MUL(u, 4.0f), 0.5f)); /* exact: u*4 is exact */
+    float r = D4J_SUB(u, D4J_MUL(q, 0.25f));          /* exact, |r| <= 1/8 */
+    float x = D4J_MUL(r, 6.28318548f);
+    float x2 = D4J_MUL(x, x);
+    float sp = fmaf(x2, 2.75573192e-06f, -1.98412698e-04f);
+    sp = fmaf(x2, sp, 8.33333333e-03f);
+    sp = fmaf(x2, sp, -0.166666667f);
+    float s = fmaf(D4J_MUL(x, x2), sp, x);
+    float cp = fmaf(x2, -2.75573192e-07f, 2.48015873e-05f);
+    cp = fmaf(x2, cp, -1.38888889e-03f);
+    cp = fmaf(x2, cp, 4.16666667e-02f);
+    cp = fmaf(x2, cp, -0.5f);
+    float c = fmaf(x2, cp, 1.0f);
+    int quadrant = (int)q & 3;
+    float sn = quadrant == 0 ? s : quadrant == 1 ? c : quadrant == 2 ? -s : -c;
+    float cs = quadrant == 0 ? c : quadrant == 1 ? -s : quadrant == 2 ? -c : s;
+    *sin_out = sn;
+    *cos_out = cs;
+}
+
+/* Four standard normals from one Philox block: Box-Muller on (x0, x1) and (x2, x3). */
+D4J_HD void d4j_philox_normal4(float z[4], uint64_t seed, uint64_t block) {
+    uint32_t x[4];
+    d4j_philox_draw(x, seed, block);
+    for (int pair = 0; pair < 2; pair++) {
+        float u1 = d4j_u01_open_closed(x[2 * pair]);
+        float u2 = d4j_u01_closed_open(x[2 * pair + 1]);
+        float r = sqrtf(D4J_MUL(-2.0f, d4j_logf(u1)));
+        float sn, cs;
+        d4j_sincos_2pi(u2, &sn, &cs);
+        z[2 * pair] = D4J_MUL(r, cs);
+        z[2 * pair + 1] = D4J_MUL(r, sn);
+    }
+}
+
+/* Four uniforms in [0, 1) from one Philox block. */
+D4J_HD void d4j_philox_uniform4(float u[4], uint64_t seed, uint64_t block) {
+    uint32_t x[4];
+    d4j_philox_draw(x, seed, block);
+    for (int lane = 0; lane < 4; lane++) u[lane] = d4j_u01_closed_open(x[lane]);
+}
+
+/* Blocks of 4 consumed by n elements. */
+D4J_HD uint64_t d4j_philox_blocks(int64_t n) { return (uint64_t)((n + 3) / 4); }
+
+#endif /* D4J_PHILOX_H */
