@@ -38,10 +38,15 @@ public final class NoiseSchedule {
 
     /**
      * DDPM's linear schedule: β from 1e-4 to 0.02 over 1000 steps; for other T the endpoints
-     * scale by 1000/T, as in Improved DDPM, so the total noise stays comparable.
+     * scale by 1000/T, as in Improved DDPM, so the total noise stays comparable. That puts β_T at
+     * 20/T, so T must exceed 20; for shorter schedules give the endpoints yourself.
      */
     public static NoiseSchedule linear(int timesteps) {
         requireTimesteps(timesteps);
+        if (timesteps <= 20) {
+            throw new IllegalArgumentException("linear(" + timesteps + ") would scale beta_T to 0.02*1000/"
+                    + timesteps + " >= 1; use linear(timesteps, betaStart, betaEnd) for T <= 20");
+        }
         double scale = 1000.0 / timesteps;
         return linear(timesteps, scale * 1e-4, scale * 0.02);
     }

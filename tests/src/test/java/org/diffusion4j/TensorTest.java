@@ -1,0 +1,131 @@
+package org.diffusion4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class TensorTest {
+    private static float[] data(int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) Math.sin(i + 1.0) * 3f;
+        }
+        return x;
+    }
+
+    @Test
+    void roundTripsDataAndShape() {
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor t = Tensor.of(ctx, data(2 * 7 * 7 * 3), 2, 7, 7, 3)) {
+            assertArrayEquals(new int[] {2, 7, 7, 3}, t.shape());
+            assertEquals(294, t.numel());
+            assertArrayEquals(data(294), t.toArray());
+            assertEquals(Device.cpu(), t.device());
+        }
+    }
+
+    @Test
+    void fillAndCopy() {
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor a = Tensor.empty(ctx, 5, 13).fill(2.5f);
+                Tensor b = Tensor.zeros(ctx, 65)) {
+            b.copyFrom(a);
+            float[] out = b.toArray();
+            for (float v : out) {
+                assertEquals(2.5f, v);
+            }
+            Tensor c = Tensor.zeros(ctx, 64);
+            D4jException e = assertThrows(D4jException.class, () -> c.copyFrom(a));
+            assertEquals(Status.SHAPE, e.status());
+            assertTrue(e.getMessage().contains("64") && e.getMessage().contains("65"), e.getMessage());
+            c.close();
+        }
+    }
+
+    @Test
+    void useAfterCloseThrowsAndCloseIsIdempotent() {
+        try (Context ctx = Context.create(Device.cpu())) {
+            Tensor t = Tensor.zeros(ctx, 4, 4);
+            t.close();
+            t.close();
+            assertTrue(t.isClosed());
+            IllegalStateException e = assertThrows(IllegalStateException.class, t::toArray);
+            assertTrue(e.getMessage().contains("[4, 4]") && e.getMessage().contains("closed"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> t.fill(1f));
+            try (Tensor other = Tensor.zeros(ctx, 16)) {
+                assertThrows(IllegalStateException.class, () -> other.copyFrom(t));
+            }
+        }
+    }
+
+    @Test
+    void badShapesNameTheValue() {
+        try (Context ctx = Context.create(Device.cpu())) {
+            D4jException neg = assertThrows(D4jException.class, () -> Tensor.empty(ctx, 4, -3));
+            assertEquals(Status.INVALID_ARGUMENT, neg.status());
+            assertTrue(neg.getMessage().contains("dimension 1 is -3"), neg.getMessage());
+            D4jException zero = assertThrows(D4jException.class, () -> Tensor.empty(ctx, 0));
+            assertTrue(zero.getMessage().contains("dimension 0 is 0"), zero.getMessage());
+            D4jException huge = assertThrows(D4jException.class,
+                    () -> Tensor.empty(ctx, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, 4));
+            assertTrue(huge.getMessage().contains("overflows"), huge.getMessage());
+            D4jException oom = assertThrows(D4jException.class,
+                    () -> Tensor.empty(ctx, 1 << 20, 1 << 20, 1 << 8)); // 2^48 floats = 1 PiB
+            assertEquals(Status.OUT_OF_MEMORY, oom.status());
+            IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
+                    () -> Tensor.empty(ctx, 1, 2, 3, 4, 5));
+            assertTrue(rank.getMessage().contains("5 dimensions"), rank.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Tensor.empty(ctx));
+            D4jException count = assertThrows(D4jException.class, () -> Tensor.of(ctx, new float[5], 2, 3));
+            assertTrue(count.getMessage().contains("count is 5 but the tensor has 6"), count.getMessage());
+            assertThrows(NullPointerException.class, () -> Tensor.of(ctx, null, 2));
+        }
+    }
+
+    @Test
+    void closedContextIsRefusedButItsTensorsCanStillBeClosed() {
+        Context ctx = Context.create(Device.cpu());
+        Tensor t = Tensor.zeros(ctx, 8);
+        ctx.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.fill(1f));
+        assertTrue(e.getMessage().contains("context on cpu is closed"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> Tensor.zeros(ctx, 2));
+        t.close();
+        ctx.close();
+    }
+
+    @Test
+    void memoryIsCachedAndReused() {
+        try (Context ctx = Context.create(Device.cpu())) {
+            Tensor a = Tensor.empty(ctx, 1000);
+            long used = ctx.memoryInUse();
+            assertTrue(used >= 4000, "in use " + used);
+            a.close();
+            assertEquals(0, ctx.memoryInUse());
+            assertEquals(used, ctx.memoryCached());
+            try (Tensor b = Tensor.empty(ctx, 1000)) {
+                assertEquals(0, ctx.memoryCached(), "the cached block should have been reused");
+            }
+            ctx.emptyCache();
+            assertEquals(0, ctx.memoryCached());
+        }
+    }
+
+    @Test
+    void forgottenTensorsAreFreedByTheCleaner() throws InterruptedException {
+        try (Context ctx = Context.create(Device.cpu())) {
+            for (int i = 0; i < 100; i++) {
+                Tensor.empty(ctx, 1 << 16); // never closed
+            }
+            assertTrue(ctx.memoryInUse() >= 100L * (1 << 18));
+            for (int i = 0; i < 200 && ctx.memoryInUse() > 0; i++) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertEquals(0, ctx.memoryInUse(), "unreachable tensors were not freed");
+        }
+    }
+}
