@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.diffusion4j.internal.D4jNative;
+import org.diffusion4j.internal.Native;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {
@@ -83,6 +85,30 @@ class TensorTest {
             assertTrue(count.getMessage().contains("count is 5 but the tensor has 6"), count.getMessage());
             assertThrows(NullPointerException.class, () -> Tensor.of(ctx, null, 2));
         }
+    }
+
+    /** Below the Java guards: the C API itself turns NULL and freed handles into statuses. */
+    @Test
+    void nativeNullAndFreedHandlesAreStatusesNotCrashes() {
+        org.diffusion4j.internal.Native.load();
+        D4jNative.d4j_ctx ctx = new D4jNative.d4j_ctx();
+        Native.check(D4jNative.d4j_ctx_create(ctx, D4jNative.D4J_DEVICE_CPU, 0));
+        D4jException nullTensor = assertThrows(D4jException.class,
+                () -> Native.check(D4jNative.d4j_tensor_fill(ctx, new D4jNative.d4j_tensor(), 1f)));
+        assertEquals(Status.INVALID_HANDLE, nullTensor.status());
+        assertTrue(nullTensor.getMessage().contains("tensor dst is NULL"), nullTensor.getMessage());
+        D4jNative.d4j_tensor t = new D4jNative.d4j_tensor();
+        Native.check(D4jNative.d4j_tensor_create(ctx, t, new long[] {3}, 1));
+        Native.check(D4jNative.d4j_tensor_free(t));
+        D4jException freed = assertThrows(D4jException.class,
+                () -> Native.check(D4jNative.d4j_tensor_fill(ctx, t, 1f)));
+        assertTrue(freed.getMessage().contains("not live"), freed.getMessage());
+        D4jException twice = assertThrows(D4jException.class, () -> Native.check(D4jNative.d4j_tensor_free(t)));
+        assertEquals(Status.INVALID_HANDLE, twice.status());
+        Native.check(D4jNative.d4j_ctx_free(ctx));
+        D4jException deadCtx = assertThrows(D4jException.class,
+                () -> Native.check(D4jNative.d4j_ctx_synchronize(ctx)));
+        assertTrue(deadCtx.getMessage().startsWith("d4j_ctx_synchronize: context"), deadCtx.getMessage());
     }
 
     @Test
