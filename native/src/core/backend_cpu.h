@@ -1,32 +1,29 @@
 /*
- * backend_cpu.h — the CPU kernels, compiled twice (AVX2+FMA and generic x86-64)
- * from the same sources in native/src/cpu; d4j_cpu() picks the table for the
- * running CPU once. Kernels cannot fail: the core validates before calling.
+ * backend_cpu.h — how the core reaches the CPU kernels. Each kernel file in
+ * native/src/cpu is compiled twice, for AVX2+FMA and for generic x86-64, and
+ * D4J_CPU(name) gives each build its own symbol (d4j_cpu_<name>_avx2 /
+ * _generic). An op's internal header declares both with D4J_CPU_DECLARE; the
+ * core calls D4J_CPU_DISPATCH(name)(...), which picks the build for this CPU.
+ * Kernels cannot fail: the core validates before calling.
  */
 #ifndef D4J_BACKEND_CPU_H
 #define D4J_BACKEND_CPU_H
 
 #include <stdint.h>
 
-typedef struct d4j_cpu_kernels {
-    const char* isa;
-    void (*fill)(float* dst, int64_t n, float value);
-    void (*copy)(float* dst, const float* src, int64_t n);
-    /* dst[i] = mean + std * z_i, z from Philox block offset + i/4 */
-    void (*fill_normal)(float* dst, int64_t n, float mean, float std, uint64_t seed, uint64_t offset);
-    /* dst[i] = low + span * u_i, u in [0, 1) */
-    void (*fill_uniform)(float* dst, int64_t n, float low, float span, uint64_t seed, uint64_t offset);
-    /* x_t = a[s] x_0 + b[s] eps, eps ~ N(0, I) from the same counters as fill_normal */
-    void (*q_sample)(float* x_t, float* eps, const float* x_0, const float* a, const float* b,
-                     int64_t batch, int64_t per_sample, uint64_t seed, uint64_t offset);
-} d4j_cpu_kernels;
+/* 1 when the AVX2+FMA build runs (CPU has both and D4J_CPU_ISA != generic). */
+int d4j_cpu_use_avx2(void);
 
-const d4j_cpu_kernels* d4j_cpu(void);
-
-/* Name mangling for the two builds of each kernel file. */
 #define D4J_CPU_CAT2(a, b) a##_##b
 #define D4J_CPU_CAT(a, b) D4J_CPU_CAT2(a, b)
+/* Inside native/src/cpu: this build's symbol for kernel `name`. */
 #define D4J_CPU(name) D4J_CPU_CAT(d4j_cpu_##name, D4J_CPU_SUFFIX)
+
+#define D4J_CPU_DECLARE(ret, name, params) \
+    ret d4j_cpu_##name##_avx2 params;      \
+    ret d4j_cpu_##name##_generic params;
+
+#define D4J_CPU_DISPATCH(name) (d4j_cpu_use_avx2() ? d4j_cpu_##name##_avx2 : d4j_cpu_##name##_generic)
 
 /* Below this many elements a kernel runs on one thread: forking costs more. */
 #define D4J_CPU_PARALLEL_MIN 32768

@@ -1,9 +1,12 @@
 /*
- * backend_cuda.h — what the core asks of the CUDA backend (native/src/cuda).
- * When the library is built without CUDA, cuda_absent.c answers every call
- * with D4J_ERR_NO_DEVICE. Each function sets the thread's current device to
- * `ordinal` itself; `stream` is the context's cudaStream_t. Failures are
- * reported through d4j_fail with the public function's name `fn`.
+ * backend_cuda.h — the CUDA runtime services the core needs (devices,
+ * streams, memory, transfers). Built without CUDA, cuda_absent.c answers them
+ * with "0 devices" / D4J_ERR_NO_DEVICE. Op launchers are declared in each op's
+ * internal header and called through D4J_CUDA(fn, call), which compiles to an
+ * error where CUDA is absent (no CUDA context can exist there anyway).
+ * Each function sets the current device to `ordinal` itself; `stream` is the
+ * context's cudaStream_t; failures go through d4j_fail with the public
+ * function's name `fn`.
  */
 #ifndef D4J_BACKEND_CUDA_H
 #define D4J_BACKEND_CUDA_H
@@ -13,10 +16,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Samples per launch of q_sample: their coefficients travel as kernel
- * parameters (2 * 256 floats = 2 KiB, inside the classic 4 KiB limit). */
-#define D4J_CUDA_QSAMPLE_CHUNK 256
 
 int d4j_cuda_is_built(void);
 int d4j_cuda_count(void);
@@ -29,19 +28,15 @@ void d4j_cuda_free(int ordinal, void* ptr);
 d4j_status d4j_cuda_upload(const char* fn, int ordinal, void* stream, float* dst, const float* src, int64_t n);
 d4j_status d4j_cuda_download(const char* fn, int ordinal, void* stream, float* dst, const float* src, int64_t n);
 d4j_status d4j_cuda_copy(const char* fn, int ordinal, void* stream, float* dst, const float* src, int64_t n);
-d4j_status d4j_cuda_fill(const char* fn, int ordinal, void* stream, float* dst, int64_t n, float value);
-d4j_status d4j_cuda_fill_normal(const char* fn, int ordinal, void* stream, float* dst, int64_t n,
-                                float mean, float std, uint64_t seed, uint64_t offset);
-d4j_status d4j_cuda_fill_uniform(const char* fn, int ordinal, void* stream, float* dst, int64_t n,
-                                 float low, float span, uint64_t seed, uint64_t offset);
-/* a, b: per-sample coefficients on the host, `batch` of each; sample n covers
- * elements [n*per_sample, (n+1)*per_sample). */
-d4j_status d4j_cuda_q_sample(const char* fn, int ordinal, void* stream, float* x_t, float* eps,
-                             const float* x_0, const float* a, const float* b, int64_t batch,
-                             int64_t per_sample, uint64_t seed, uint64_t offset);
-
 #ifdef __cplusplus
 }
+#endif
+
+/* The status of an op launcher call; an error where CUDA was not built. */
+#ifdef D4J_WITH_CUDA
+#define D4J_CUDA(fn, call) (call)
+#else
+#define D4J_CUDA(fn, call) d4j_fail((fn), D4J_ERR_NO_DEVICE, "this library was built without CUDA")
 #endif
 
 #endif /* D4J_BACKEND_CUDA_H */

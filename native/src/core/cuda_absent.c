@@ -27,22 +27,3 @@ d4j_status d4j_cuda_copy(const char* fn, int o, void* s, float* d, const float* 
     (void)o; (void)s; (void)d; (void)x; (void)n;
     return NOT_BUILT(fn);
 }
-d4j_status d4j_cuda_fill(const char* fn, int o, void* s, float* d, int64_t n, float v) {
-    (void)o; (void)s; (void)d; (void)n; (void)v;
-    return NOT_BUILT(fn);
-}
-d4j_status d4j_cuda_fill_normal(const char* fn, int o, void* s, float* d, int64_t n, float m, float sd,
-                                uint64_t seed, uint64_t off) {
-    (void)o; (void)s; (void)d; (void)n; (void)m; (void)sd; (void)seed; (void)off;
-    return NOT_BUILT(fn);
-}
-d4j_status d4j_cuda_fill_uniform(const char* fn, int o, void* s, float* d, int64_t n, float l, float sp,
-                                 uint64_t seed, uint64_t off) {
-    (void)o; (void)s; (void)d; (void)n; (void)l; (void)sp; (void)seed; (void)off;
-    return NOT_BUILT(fn);
-}
-d4j_status d4j_cuda_q_sample(const char* fn, int o, void* s, float* xt, float* e, const float* x0, const float* a,
-                             const float* b, int64_t bt, int64_t ps, uint64_t seed, uint64_t off) {
-    (void)o; (void)s; (void)xt; (void)e; (void)x0; (void)a; (void)b; (void)bt; (void)ps; (void)seed; (void)off;
-    return NOT_BUILT(fn);
-}

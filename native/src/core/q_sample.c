@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "backend_cpu.h"
+#include "q_sample.h"
 #include "backend_cuda.h"
 #include "internal.h"
 #include "philox.h"
@@ -52,10 +52,10 @@ d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4
     uint64_t offset = d4j_ctx_take_blocks(ctx, d4j_philox_blocks(x_0->numel));
     d4j_status st = D4J_OK;
     if (ctx->device_type == D4J_DEVICE_CUDA)
-        st = d4j_cuda_q_sample(fn, ctx->ordinal, ctx->stream, x_t->data, eps->data, x_0->data, a, b, batch,
-                               per_sample, ctx->seed, offset);
+        st = D4J_CUDA(fn, d4j_cuda_q_sample(fn, ctx->ordinal, ctx->stream, x_t->data, eps->data, x_0->data, a, b,
+                                            batch, per_sample, ctx->seed, offset));
     else
-        d4j_cpu()->q_sample(x_t->data, eps->data, x_0->data, a, b, batch, per_sample, ctx->seed, offset);
+        D4J_CPU_DISPATCH(q_sample)(x_t->data, eps->data, x_0->data, a, b, batch, per_sample, ctx->seed, offset);
     free(coef);
     return st;
 }

@@ -1,7 +1,7 @@
 /* random.c — Philox normal and uniform fills from the context's (seed, offset). */
 #include <math.h>
 
-#include "backend_cpu.h"
+#include "random.h"
 #include "backend_cuda.h"
 #include "internal.h"
 #include "philox.h"
@@ -24,9 +24,9 @@ d4j_status d4j_fill_normal(d4j_ctx* ctx, d4j_tensor* dst, float mean, float std)
                         (double)mean, (double)std);
     uint64_t offset = d4j_ctx_take_blocks(ctx, d4j_philox_blocks(dst->numel));
     if (ctx->device_type == D4J_DEVICE_CUDA)
-        return d4j_cuda_fill_normal(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, mean, std, ctx->seed,
-                                    offset);
-    d4j_cpu()->fill_normal(dst->data, dst->numel, mean, std, ctx->seed, offset);
+        return D4J_CUDA(fn, d4j_cuda_fill_normal(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, mean, std,
+                                                 ctx->seed, offset));
+    D4J_CPU_DISPATCH(fill_normal)(dst->data, dst->numel, mean, std, ctx->seed, offset);
     return D4J_OK;
 }
 
@@ -40,8 +40,8 @@ d4j_status d4j_fill_uniform(d4j_ctx* ctx, d4j_tensor* dst, float low, float high
                         (double)low, (double)high);
     uint64_t offset = d4j_ctx_take_blocks(ctx, d4j_philox_blocks(dst->numel));
     if (ctx->device_type == D4J_DEVICE_CUDA)
-        return d4j_cuda_fill_uniform(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, low, span,
-                                     ctx->seed, offset);
-    d4j_cpu()->fill_uniform(dst->data, dst->numel, low, span, ctx->seed, offset);
+        return D4J_CUDA(fn, d4j_cuda_fill_uniform(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, low,
+                                                  span, ctx->seed, offset));
+    D4J_CPU_DISPATCH(fill_uniform)(dst->data, dst->numel, low, span, ctx->seed, offset);
     return D4J_OK;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend_cpu.h"
+#include "fill.h"
 #include "backend_cuda.h"
 #include "internal.h"
 
@@ -145,7 +145,7 @@ d4j_status d4j_tensor_upload(d4j_ctx* ctx, d4j_tensor* dst, const float* src, in
     D4J_TRY(check_count(fn, dst, count));
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return d4j_cuda_upload(fn, ctx->ordinal, ctx->stream, dst->data, src, count);
-    d4j_cpu()->copy(dst->data, src, count);
+    D4J_CPU_DISPATCH(copy)(dst->data, src, count);
     return D4J_OK;
 }
 
@@ -157,7 +157,7 @@ d4j_status d4j_tensor_download(d4j_ctx* ctx, float* dst, const d4j_tensor* src, 
     D4J_TRY(check_count(fn, src, count));
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return d4j_cuda_download(fn, ctx->ordinal, ctx->stream, dst, src->data, count);
-    d4j_cpu()->copy(dst, src->data, count);
+    D4J_CPU_DISPATCH(copy)(dst, src->data, count);
     return D4J_OK;
 }
 
@@ -166,8 +166,8 @@ d4j_status d4j_tensor_fill(d4j_ctx* ctx, d4j_tensor* dst, float value) {
     D4J_TRY(d4j_check_ctx(fn, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
     if (ctx->device_type == D4J_DEVICE_CUDA)
-        return d4j_cuda_fill(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, value);
-    d4j_cpu()->fill(dst->data, dst->numel, value);
+        return D4J_CUDA(fn, d4j_cuda_fill(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, value));
+    D4J_CPU_DISPATCH(fill)(dst->data, dst->numel, value);
     return D4J_OK;
 }
 
@@ -182,6 +182,6 @@ d4j_status d4j_tensor_copy(d4j_ctx* ctx, d4j_tensor* dst, const d4j_tensor* src)
     if (dst == src) return D4J_OK;
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return d4j_cuda_copy(fn, ctx->ordinal, ctx->stream, dst->data, src->data, dst->numel);
-    d4j_cpu()->copy(dst->data, src->data, dst->numel);
+    D4J_CPU_DISPATCH(copy)(dst->data, src->data, dst->numel);
     return D4J_OK;
 }

@@ -3,7 +3,7 @@
  *   eps = z (Philox normals, counters as fill_normal),  x_t = a[s] x_0 + b[s] eps
  * with a = sqrt(abar_t), b = sqrt(1 - abar_t) of sample s (DDPM eq. 4).
  */
-#include "../core/backend_cpu.h"
+#include "../core/q_sample.h"
 #include "philox_tile.h"
 
 #define TILE_ELEMS (4 * D4J_CPU_TILE_BLOCKS)

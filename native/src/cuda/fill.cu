@@ -1,4 +1,5 @@
 /* fill.cu — dst[i] = value (CUDA). */
+#include "../core/fill.h"
 #include "cuda_check.h"
 
 static __global__ void fill_kernel(float* __restrict__ dst, int64_t n, float value) {

@@ -6,6 +6,7 @@
  * per launch, so no host-to-device copy (and no sync) is needed.
  */
 #include "../core/philox.h"
+#include "../core/q_sample.h"
 #include "cuda_check.h"
 
 struct QCoefficients {
