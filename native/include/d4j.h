@@ -10,6 +10,11 @@
  * (channels last). Shapes use this legend throughout:
  *   N = batch, H = height, W = width, C = channels, T = diffusion timesteps.
  *
+ * Gradients: backward ops overwrite the gradient of their input (dx) and
+ * accumulate (+=) into parameter gradients (dw, dbias, dgamma, ...), which a
+ * training step zeroes once. Weights of convolutions are (KH, KW, Cin, Cout)
+ * and of linear layers (K_in, N_out): the GEMM's B operand, row-major.
+ *
  * Randomness: Philox4x32-10 (Salmon et al., SC'11). Element i of a fill draws
  * from counter block (offset + i/4), lane i%4, under key = seed; the same
  * (seed, offset) gives the same bits on the CPU and CUDA backends. A context
@@ -127,6 +132,18 @@ d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint3
 d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4j_tensor* x_0,
                         const int32_t* t, const float* sqrt_alpha_bar,
                         const float* sqrt_one_minus_alpha_bar, int64_t batch, int64_t timesteps);
+
+/* ---- convolution and linear layers ------------------------------------------ */
+
+/* ---- normalization ------------------------------------------------------------ */
+
+/* ---- attention ----------------------------------------------------------------- */
+
+/* ---- activations, resampling, skip connections ------------------------------- */
+
+/* ---- embeddings, dropout, loss -------------------------------------------------- */
+
+/* ---- optimizer and weight averaging --------------------------------------------- */
 
 #ifdef __cplusplus
 }
