@@ -135,6 +135,18 @@ d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4
 
 /* ---- convolution and linear layers ------------------------------------------ */
 
+/* 2-D convolution, implicit GEMM. x (N, H, W, Cin), w (K, K, Cin, Cout) with
+ * K <= 7, bias (Cout) or NULL, y (N, Ho, Wo, Cout), Ho = (H + 2 pad - K) / stride + 1,
+ * stride 1..4, 0 <= pad < K. */
+d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
+                              const d4j_tensor* bias, int32_t stride, int32_t pad);
+/* dx = dL/dx, overwritten. */
+d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w,
+                                    int32_t stride, int32_t pad);
+/* dw += dL/dw, dbias += dL/dbias (dbias may be NULL). */
+d4j_status d4j_conv2d_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
+                                       const d4j_tensor* x, int32_t stride, int32_t pad);
+
 /* ---- normalization ------------------------------------------------------------ */
 
 /* ---- attention ----------------------------------------------------------------- */

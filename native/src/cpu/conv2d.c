@@ -1,0 +1,283 @@
+/*
+ * conv2d.c — 2-D convolution on the CPU as implicit GEMM (no im2col):
+ *   forward          y[m, co]   = Σ_tap Σ_ci x[pixel(m, tap), ci] · w[tap, ci, co] + b[co]
+ *   backward data    dx[m, ci]  = Σ_tap Σ_co dy[pixel'(m, tap), co] · w[tap, ci, co]
+ *   backward weights dw[tap, ci, co] += Σ_m x[pixel(m, tap), ci] · dy[m, co]
+ * Forward and backward data run the 6×16 register tile of gemm_tile.h with one
+ * A pointer per (row, tap); backward data groups dx pixels by their position
+ * modulo the stride so every row of a tile uses the same taps (for stride 1,
+ * one group: a full-correlation with the flipped kernel). Backward weights
+ * accumulates per-thread partial gradients over disjoint output rows and sums
+ * them at the end. Parallel with OpenMP over tiles or rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../core/conv2d.h"
+#include "gemm_tile.h"
+
+#define TILES_PER_BLOCK 8
+#define MAX_TAPS 49 /* kernels up to 7×7 */
+
+static float* alloc_floats(size_t n) {
+    void* p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
+    return p;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* ---- forward ------------------------------------------------------------------- */
+
+/* packed[j][tap][ci][16] = w[tap][ci][16 j + c], zero past Cout */
+static void pack_forward(float* packed, const float* w, int taps, int64_t cin, int64_t cout) {
+    int64_t panels = ceil_div(cout, 16);
+    for (int64_t j = 0; j < panels; j++)
+        for (int t = 0; t < taps; t++)
+            for (int64_t ci = 0; ci < cin; ci++) {
+                float* dst = packed + ((j * taps + t) * cin + ci) * 16;
+                const float* src = w + ((int64_t)t * cin + ci) * cout + j * 16;
+                for (int c = 0; c < 16; c++) dst[c] = j * 16 + c < cout ? src[c] : 0.0f;
+            }
+}
+
+int D4J_CPU(conv2d_forward)(float* y, const float* x, const float* w, const float* bias, const d4j_conv_shape* s) {
+    const int taps = s->k * s->k;
+    const int64_t cin = s->cin, cout = s->cout, panels = ceil_div(cout, 16);
+    const int64_t m_total = s->n * s->ho * s->wo;
+    const int64_t blocks = ceil_div(m_total, D4J_TILE_M * TILES_PER_BLOCK);
+    float* packed = alloc_floats((size_t)(panels * taps * cin * 16));
+    float* zero = alloc_floats((size_t)cin);
+    float* bias16 = alloc_floats((size_t)(panels * 16));
+    if (!packed || !zero || !bias16) {
+        free(packed); free(zero); free(bias16);
+        return -1;
+    }
+    memset(zero, 0, (size_t)cin * sizeof(float));
+    for (int64_t c = 0; c < panels * 16; c++) bias16[c] = bias && c < cout ? bias[c] : 0.0f;
+    pack_forward(packed, w, taps, cin, cout);
+
+#pragma omp parallel for schedule(dynamic, 1) if (m_total * cout * taps * cin >= 4 * D4J_CPU_PARALLEL_MIN)
+    for (int64_t blk = 0; blk < blocks; blk++) {
+        const float* a[TILES_PER_BLOCK][MAX_TAPS * D4J_TILE_M];
+        float* crow[TILES_PER_BLOCK][D4J_TILE_M];
+        int rows[TILES_PER_BLOCK];
+        int tiles = 0;
+        for (; tiles < TILES_PER_BLOCK; tiles++) {
+            int64_t m0 = (blk * TILES_PER_BLOCK + tiles) * D4J_TILE_M;
+            if (m0 >= m_total) break;
+            rows[tiles] = (int)(m_total - m0 < D4J_TILE_M ? m_total - m0 : D4J_TILE_M);
+            for (int i = 0; i < D4J_TILE_M; i++) {
+                int64_t m = m0 + (i < rows[tiles] ? i : 0); /* padded rows repeat row 0; never stored */
+                int64_t n = m / (s->ho * s->wo), r = m % (s->ho * s->wo);
+                int64_t ho = r / s->wo, wo = r % s->wo;
+                crow[tiles][i] = y + m * cout;
+                for (int kh = 0; kh < s->k; kh++)
+                    for (int kw = 0; kw < s->k; kw++) {
+                        int64_t hi = ho * s->stride - s->pad + kh, wi = wo * s->stride - s->pad + kw;
+                        int inside = hi >= 0 && hi < s->h && wi >= 0 && wi < s->w;
+                        a[tiles][(kh * s->k + kw) * D4J_TILE_M + i] =
+                            inside ? x + ((n * s->h + hi) * s->w + wi) * cin : zero;
+                    }
+            }
+        }
+        for (int64_t j = 0; j < panels; j++) {
+            int cols = (int)(cout - j * 16 < 16 ? cout - j * 16 : 16);
+            const float* bj = packed + j * taps * cin * 16;
+            for (int tl = 0; tl < tiles; tl++) {
+                float* c[D4J_TILE_M];
+                for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
+                d4j_tile_6x16(taps, a[tl], cin, bj, c, rows[tl], cols, bias16 + j * 16, 0);
+            }
+        }
+    }
+    free(packed);
+    free(zero);
+    free(bias16);
+    return 0;
+}
+
+/* ---- backward data --------------------------------------------------------------- */
+
+int D4J_CPU(conv2d_backward_data)(float* dx, const float* dy, const float* w, const d4j_conv_shape* s) {
+    const int k = s->k, st = s->stride;
+    const int64_t cin = s->cin, cout = s->cout, panels = ceil_div(cin, 16);
+    float* packed = alloc_floats((size_t)(panels * k * k * cout * 16));
+    float* zero = alloc_floats((size_t)cout);
+    if (!packed || !zero) {
+        free(packed); free(zero);
+        return -1;
+    }
+    memset(zero, 0, (size_t)cout * sizeof(float));
+
+    /* dx pixels (h, w) with h ≡ ph, w ≡ pw (mod stride) receive exactly the taps
+     * kh ≡ ph + pad, kw ≡ pw + pad (mod stride): one tile-friendly group each. */
+    for (int ph = 0; ph < st; ph++)
+        for (int pw = 0; pw < st; pw++) {
+            int tkh[MAX_TAPS], tkw[MAX_TAPS], taps = 0;
+            for (int kh = 0; kh < k; kh++)
+                for (int kw = 0; kw < k; kw++)
+                    if ((ph + s->pad - kh) % st == 0 && (pw + s->pad - kw) % st == 0) {
+                        tkh[taps] = kh;
+                        tkw[taps] = kw;
+                        taps++;
+                    }
+            int64_t nh = ph < s->h ? ceil_div(s->h - ph, st) : 0, nw = pw < s->w ? ceil_div(s->w - pw, st) : 0;
+            int64_t m_total = s->n * nh * nw;
+            if (m_total == 0) continue;
+            /* packed[j][t][co][16] = w[tap t][16 j + c][co] */
+            for (int64_t j = 0; j < panels; j++)
+                for (int t = 0; t < taps; t++)
+                    for (int64_t co = 0; co < cout; co++) {
+                        float* dst = packed + ((j * taps + t) * cout + co) * 16;
+                        const float* src = w + ((int64_t)(tkh[t] * k + tkw[t]) * cin + j * 16) * cout + co;
+                        for (int c = 0; c < 16; c++) dst[c] = j * 16 + c < cin ? src[(int64_t)c * cout] : 0.0f;
+                    }
+            int64_t blocks = ceil_div(m_total, D4J_TILE_M * TILES_PER_BLOCK);
+#pragma omp parallel for schedule(dynamic, 1) if (m_total * cout * cin * (taps + 1) >= 4 * D4J_CPU_PARALLEL_MIN)
+            for (int64_t blk = 0; blk < blocks; blk++) {
+                const float* a[TILES_PER_BLOCK][MAX_TAPS * D4J_TILE_M];
+                float* crow[TILES_PER_BLOCK][D4J_TILE_M];
+                int rows[TILES_PER_BLOCK];
+                int tiles = 0;
+                for (; tiles < TILES_PER_BLOCK; tiles++) {
+                    int64_t m0 = (blk * TILES_PER_BLOCK + tiles) * D4J_TILE_M;
+                    if (m0 >= m_total) break;
+                    rows[tiles] = (int)(m_total - m0 < D4J_TILE_M ? m_total - m0 : D4J_TILE_M);
+                    for (int i = 0; i < D4J_TILE_M; i++) {
+                        int64_t m = m0 + (i < rows[tiles] ? i : 0);
+                        int64_t n = m / (nh * nw), r = m % (nh * nw);
+                        int64_t h = ph + (r / nw) * st, wq = pw + (r % nw) * st;
+                        crow[tiles][i] = dx + ((n * s->h + h) * s->w + wq) * cin;
+                        for (int t = 0; t < taps; t++) {
+                            int64_t dh = h + s->pad - tkh[t], dw = wq + s->pad - tkw[t]; /* multiples of st */
+                            int64_t yo = dh / st, xo = dw / st;
+                            int inside = dh >= 0 && dw >= 0 && yo < s->ho && xo < s->wo;
+                            a[tiles][t * D4J_TILE_M + i] = inside ? dy + ((n * s->ho + yo) * s->wo + xo) * cout : zero;
+                        }
+                    }
+                }
+                for (int64_t j = 0; j < panels; j++) {
+                    int cols = (int)(cin - j * 16 < 16 ? cin - j * 16 : 16);
+                    const float* bj = packed + j * taps * cout * 16;
+                    for (int tl = 0; tl < tiles; tl++) {
+                        float* c[D4J_TILE_M];
+                        for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
+                        d4j_tile_6x16(taps, a[tl], cout, bj, c, rows[tl], cols, NULL, 0);
+                    }
+                }
+            }
+        }
+    free(packed);
+    free(zero);
+    return 0;
+}
+
+/* ---- backward weights -------------------------------------------------------------- */
+
+/*
+ * acc[6][16] += Σ_q x_q[0:6] ⊗ dy_q[0:16] over `count` pixels q, with x_q at
+ * xa + q*xs (6 consecutive input channels; rows past `rows` read as 0) and
+ * dy_q at dyb + q*ds (16 consecutive output channels, `cols` real).
+ */
+static void wgrad_tile(float* acc_rows[6], int rows, int cols, const float* xa, int64_t xs, const float* dyb,
+                       int64_t ds, int64_t count) {
+    d4j_v8 c[6][2];
+    for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = d4j_v8_splat(0.0f);
+    if (rows == 6 && cols == 16) {
+        for (int64_t q = 0; q < count; q++) {
+            const float* xq = xa + q * xs;
+            d4j_v8 b0 = *(const d4j_v8u*)(dyb + q * ds), b1 = *(const d4j_v8u*)(dyb + q * ds + 8);
+            for (int i = 0; i < 6; i++) {
+                d4j_v8 v = d4j_v8_splat(xq[i]);
+                c[i][0] = D4J_VFMA(v, b0, c[i][0]);
+                c[i][1] = D4J_VFMA(v, b1, c[i][1]);
+            }
+        }
+    } else { /* edge tile: go through padded copies */
+        for (int64_t q = 0; q < count; q++) {
+            float bq[16] __attribute__((aligned(32))) = {0};
+            memcpy(bq, dyb + q * ds, (size_t)cols * sizeof(float));
+            d4j_v8 b0 = *(const d4j_v8*)bq, b1 = *(const d4j_v8*)(bq + 8);
+            for (int i = 0; i < rows; i++) {
+                d4j_v8 v = d4j_v8_splat(xa[q * xs + i]);
+                c[i][0] = D4J_VFMA(v, b0, c[i][0]);
+                c[i][1] = D4J_VFMA(v, b1, c[i][1]);
+            }
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        float tmp[16];
+        memcpy(tmp, &c[i][0], 32);
+        memcpy(tmp + 8, &c[i][1], 32);
+        for (int jj = 0; jj < cols; jj++) acc_rows[i][jj] += tmp[jj];
+    }
+}
+
+int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, const float* x,
+                                      const d4j_conv_shape* s) {
+    const int k = s->k, taps = k * k;
+    const int64_t cin = s->cin, cout = s->cout;
+    const int64_t wsize = (int64_t)taps * cin * cout;
+    const int64_t rows_total = s->n * s->ho; /* output rows (n, ho) */
+    int threads = 1;
+#ifdef _OPENMP
+    if (rows_total * s->wo * wsize >= 4 * D4J_CPU_PARALLEL_MIN) threads = omp_get_max_threads();
+    if (threads > rows_total) threads = (int)rows_total;
+#endif
+    float* partial = alloc_floats((size_t)(threads * (wsize + cout)));
+    if (!partial) return -1;
+    memset(partial, 0, (size_t)(threads * (wsize + cout)) * sizeof(float));
+
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        float* pw = partial + tid * (wsize + cout);
+        float* pb = pw + wsize;
+        int64_t r0 = rows_total * tid / threads, r1 = rows_total * (tid + 1) / threads;
+        for (int64_t r = r0; r < r1; r++) {
+            int64_t n = r / s->ho, ho = r % s->ho;
+            const float* dyrow = dy + r * s->wo * cout;
+            for (int64_t q = 0; q < s->wo; q++)
+                for (int64_t co = 0; co < cout; co++) pb[co] += dyrow[q * cout + co];
+            for (int kh = 0; kh < k; kh++) {
+                int64_t hi = ho * s->stride - s->pad + kh;
+                if (hi < 0 || hi >= s->h) continue;
+                for (int kw = 0; kw < k; kw++) {
+                    /* wo with 0 <= wo*stride - pad + kw < W */
+                    int64_t lo = s->pad - kw > 0 ? ceil_div(s->pad - kw, s->stride) : 0;
+                    int64_t hi_wo = (s->w - 1 + s->pad - kw) / s->stride + 1;
+                    if (s->w - 1 + s->pad - kw < 0) continue;
+                    if (hi_wo > s->wo) hi_wo = s->wo;
+                    if (lo >= hi_wo) continue;
+                    const float* xa = x + ((n * s->h + hi) * s->w + (lo * s->stride - s->pad + kw)) * cin;
+                    const float* dyb = dyrow + lo * cout;
+                    float* wt = pw + (int64_t)(kh * k + kw) * cin * cout;
+                    for (int64_t co = 0; co < cout; co += 16) {
+                        int cols = (int)(cout - co < 16 ? cout - co : 16);
+                        for (int64_t ci = 0; ci < cin; ci += 6) {
+                            int rows = (int)(cin - ci < 6 ? cin - ci : 6);
+                            float* acc[6];
+                            for (int i = 0; i < 6; i++) acc[i] = wt + (ci + (i < rows ? i : 0)) * cout + co;
+                            wgrad_tile(acc, rows, cols, xa + ci, s->stride * cin, dyb + co, cout, hi_wo - lo);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (int t = 0; t < threads; t++) {
+        const float* pw = partial + t * (wsize + cout);
+        for (int64_t i = 0; i < wsize; i++) dw[i] += pw[i];
+        if (dbias)
+            for (int64_t co = 0; co < cout; co++) dbias[co] += pw[wsize + co];
+    }
+    free(partial);
+    return 0;
+}

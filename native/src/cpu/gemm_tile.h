@@ -1,0 +1,93 @@
+/*
+ * gemm_tile.h — the register-blocked micro-kernel behind convolutions and
+ * linear layers (CPU): a 6×16 tile of C held in twelve 8-float accumulators,
+ * C[i][0:16] (+)= Σ_taps Σ_k a_tap_i[k] · B_tap[k][0:16].
+ * A is never packed: each of the 6 rows reads its own pointer per tap (an
+ * input pixel of NHWC data, or a zero row for padding), so an implicit-GEMM
+ * convolution needs no im2col. B is packed: per tap, kt rows of 16 floats,
+ * zero-padded past the real columns, 32-byte aligned.
+ * Vectors are GCC vector extensions; in the AVX2 build they become ymm
+ * registers and VFMA becomes vfmadd, in the generic build SSE pairs.
+ */
+#ifndef D4J_CPU_GEMM_TILE_H
+#define D4J_CPU_GEMM_TILE_H
+
+#include <stdint.h>
+#include <string.h>
+#ifdef __FMA__
+#include <immintrin.h>
+#endif
+
+typedef float d4j_v8 __attribute__((vector_size(32), aligned(32)));
+typedef float d4j_v8u __attribute__((vector_size(32), aligned(4)));
+
+#ifdef __FMA__
+#define D4J_VFMA(a, b, c) ((d4j_v8)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#else
+#define D4J_VFMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+#define D4J_TILE_M 6
+#define D4J_TILE_N 16
+
+/* x in every lane (a macro: a function returning a vector warns of ABI in the generic build) */
+#define d4j_v8_splat(x) ((d4j_v8){0, 0, 0, 0, 0, 0, 0, 0} + (float)(x))
+
+/*
+ * a:    taps × 6 row pointers (a[t*6 + i] = row i's data for tap t, kt floats)
+ * b:    packed B, taps × kt × 16
+ * c:    6 row pointers into C, each at the tile's first column
+ * init: 16 floats added to every row (bias), or NULL
+ * mode: 0 = store, 1 = add to C
+ */
+static inline void d4j_tile_6x16(int taps, const float* const* a, int64_t kt, const float* b, float* const* c,
+                                 int rows, int cols, const float* init, int mode) {
+    d4j_v8 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (init) {
+        d4j_v8 i0 = *(const d4j_v8u*)init, i1 = *(const d4j_v8u*)(init + 8);
+        c00 = c10 = c20 = c30 = c40 = c50 = i0;
+        c01 = c11 = c21 = c31 = c41 = c51 = i1;
+    } else {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = d4j_v8_splat(0.0f);
+    }
+    for (int t = 0; t < taps; t++) {
+        const float* a0 = a[t * 6 + 0];
+        const float* a1 = a[t * 6 + 1];
+        const float* a2 = a[t * 6 + 2];
+        const float* a3 = a[t * 6 + 3];
+        const float* a4 = a[t * 6 + 4];
+        const float* a5 = a[t * 6 + 5];
+        const float* bt = b + (int64_t)t * kt * 16;
+        for (int64_t k = 0; k < kt; k++) {
+            d4j_v8 b0 = *(const d4j_v8*)(bt + 16 * k);
+            d4j_v8 b1 = *(const d4j_v8*)(bt + 16 * k + 8);
+            d4j_v8 v;
+            v = d4j_v8_splat(a0[k]); c00 = D4J_VFMA(v, b0, c00); c01 = D4J_VFMA(v, b1, c01);
+            v = d4j_v8_splat(a1[k]); c10 = D4J_VFMA(v, b0, c10); c11 = D4J_VFMA(v, b1, c11);
+            v = d4j_v8_splat(a2[k]); c20 = D4J_VFMA(v, b0, c20); c21 = D4J_VFMA(v, b1, c21);
+            v = d4j_v8_splat(a3[k]); c30 = D4J_VFMA(v, b0, c30); c31 = D4J_VFMA(v, b1, c31);
+            v = d4j_v8_splat(a4[k]); c40 = D4J_VFMA(v, b0, c40); c41 = D4J_VFMA(v, b1, c41);
+            v = d4j_v8_splat(a5[k]); c50 = D4J_VFMA(v, b0, c50); c51 = D4J_VFMA(v, b1, c51);
+        }
+    }
+    d4j_v8 acc[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int i = 0; i < rows; i++) {
+        float* ci = c[i];
+        if (cols == 16) {
+            if (mode) {
+                *(d4j_v8u*)ci = *(d4j_v8u*)ci + acc[i][0];
+                *(d4j_v8u*)(ci + 8) = *(d4j_v8u*)(ci + 8) + acc[i][1];
+            } else {
+                *(d4j_v8u*)ci = acc[i][0];
+                *(d4j_v8u*)(ci + 8) = acc[i][1];
+            }
+        } else {
+            float tmp[16];
+            memcpy(tmp, &acc[i][0], 32);
+            memcpy(tmp + 8, &acc[i][1], 32);
+            for (int j = 0; j < cols; j++) ci[j] = mode ? ci[j] + tmp[j] : tmp[j];
+        }
+    }
+}
+
+#endif /* D4J_CPU_GEMM_TILE_H */

@@ -1,0 +1,105 @@
+/*
+ * test_conv2d.c — convolution forward, backward data and backward weights
+ * against direct float64 loops, for 1×1 and 3×3 kernels, strides 1 and 2,
+ * odd channel counts (so every edge tile runs). Runs under both CPU builds.
+ */
+#include <string.h>
+
+#include "check.h"
+
+typedef struct { int n, h, w, cin, cout, k, s, p; } cfg;
+
+static double rel(const float* a, const double* b, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = a[i] - b[i];
+        if (!(d == d)) return INFINITY;
+        num += d * d;
+        den += b[i] * b[i];
+    }
+    return sqrt(num / (den > 0 ? den : 1));
+}
+
+static void run(cfg c) {
+    int ho = (c.h + 2 * c.p - c.k) / c.s + 1, wo = (c.w + 2 * c.p - c.k) / c.s + 1;
+    int64_t nx = (int64_t)c.n * c.h * c.w * c.cin, nw = (int64_t)c.k * c.k * c.cin * c.cout,
+            ny = (int64_t)c.n * ho * wo * c.cout;
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(c.cout * 4), *dy = malloc(ny * 4);
+    float *y = malloc(ny * 4), *dx = malloc(nx * 4), *dw = malloc(nw * 4), *db = malloc(c.cout * 4);
+    double *ry = calloc(ny, 8), *rdx = calloc(nx, 8), *rdw = calloc(nw, 8), *rdb = calloc(c.cout, 8);
+    test_data(x, nx, 1);
+    test_data(w, nw, 2);
+    test_data(b, c.cout, 3);
+    test_data(dy, ny, 4);
+    test_data(dw, nw, 5); /* dw and db accumulate: start non-zero */
+    test_data(db, c.cout, 6);
+    for (int64_t i = 0; i < nw; i++) rdw[i] = dw[i];
+    for (int i = 0; i < c.cout; i++) rdb[i] = db[i] + 0.0;
+    for (int n = 0; n < c.n; n++)
+        for (int oh = 0; oh < ho; oh++)
+            for (int ow = 0; ow < wo; ow++)
+                for (int co = 0; co < c.cout; co++) {
+                    int64_t yi = (((int64_t)n * ho + oh) * wo + ow) * c.cout + co;
+                    double acc = b[co];
+                    rdb[co] += dy[yi];
+                    for (int kh = 0; kh < c.k; kh++)
+                        for (int kw = 0; kw < c.k; kw++) {
+                            int hi = oh * c.s - c.p + kh, wi = ow * c.s - c.p + kw;
+                            if (hi < 0 || hi >= c.h || wi < 0 || wi >= c.w) continue;
+                            for (int ci = 0; ci < c.cin; ci++) {
+                                int64_t xi = (((int64_t)n * c.h + hi) * c.w + wi) * c.cin + ci;
+                                int64_t wi_ = (((int64_t)kh * c.k + kw) * c.cin + ci) * c.cout + co;
+                                acc += (double)x[xi] * w[wi_];
+                                rdx[xi] += (double)dy[yi] * w[wi_];
+                                rdw[wi_] += (double)dy[yi] * x[xi];
+                            }
+                        }
+                    ry[yi] = acc;
+                }
+    d4j_ctx* ctx;
+    CHECK_OK(d4j_ctx_create(&ctx, D4J_DEVICE_CPU, 0));
+    int64_t sx[4] = {c.n, c.h, c.w, c.cin}, sw[4] = {c.k, c.k, c.cin, c.cout}, sy[4] = {c.n, ho, wo, c.cout},
+            sb[1] = {c.cout};
+    d4j_tensor *tx, *tw, *tb, *tdy, *ty, *tdx, *tdw, *tdb;
+    CHECK_OK(d4j_tensor_create(ctx, &tx, sx, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &tdx, sx, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &tw, sw, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &tdw, sw, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &ty, sy, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &tdy, sy, 4));
+    CHECK_OK(d4j_tensor_create(ctx, &tb, sb, 1));
+    CHECK_OK(d4j_tensor_create(ctx, &tdb, sb, 1));
+    CHECK_OK(d4j_tensor_upload(ctx, tx, x, nx));
+    CHECK_OK(d4j_tensor_upload(ctx, tw, w, nw));
+    CHECK_OK(d4j_tensor_upload(ctx, tb, b, c.cout));
+    CHECK_OK(d4j_tensor_upload(ctx, tdy, dy, ny));
+    CHECK_OK(d4j_tensor_upload(ctx, tdw, dw, nw));
+    CHECK_OK(d4j_tensor_upload(ctx, tdb, db, c.cout));
+    CHECK_OK(d4j_tensor_fill(ctx, ty, NAN));
+    CHECK_OK(d4j_tensor_fill(ctx, tdx, NAN));
+    CHECK_OK(d4j_conv2d_forward(ctx, ty, tx, tw, tb, c.s, c.p));
+    CHECK_OK(d4j_conv2d_backward_data(ctx, tdx, tdy, tw, c.s, c.p));
+    CHECK_OK(d4j_conv2d_backward_weights(ctx, tdw, tdb, tdy, tx, c.s, c.p));
+    CHECK_OK(d4j_tensor_download(ctx, y, ty, ny));
+    CHECK_OK(d4j_tensor_download(ctx, dx, tdx, nx));
+    CHECK_OK(d4j_tensor_download(ctx, dw, tdw, nw));
+    CHECK_OK(d4j_tensor_download(ctx, db, tdb, c.cout));
+    double e[4] = {rel(y, ry, ny), rel(dx, rdx, nx), rel(dw, rdw, nw), rel(db, rdb, c.cout)};
+    printf("conv %dx%dx%dx%d->%d k%d s%d p%d (%s): y %.2e dx %.2e dw %.2e db %.2e\n", c.n, c.h, c.w, c.cin, c.cout,
+           c.k, c.s, c.p, d4j_cpu_isa(), e[0], e[1], e[2], e[3]);
+    for (int i = 0; i < 4; i++) CHECK(e[i] < 1e-5, "output %d relative error %.3g", i, e[i]);
+    d4j_tensor_free(tx); d4j_tensor_free(tdx); d4j_tensor_free(tw); d4j_tensor_free(tdw);
+    d4j_tensor_free(ty); d4j_tensor_free(tdy); d4j_tensor_free(tb); d4j_tensor_free(tdb);
+    d4j_ctx_free(ctx);
+    free(x); free(w); free(b); free(dy); free(y); free(dx); free(dw); free(db);
+    free(ry); free(rdx); free(rdw); free(rdb);
+}
+
+int main(void) {
+    cfg cases[] = {
+        {2, 7, 7, 5, 19, 3, 1, 1}, {1, 14, 14, 16, 32, 3, 2, 1}, {3, 9, 6, 13, 7, 1, 1, 0},
+        {1, 6, 9, 8, 17, 3, 2, 0}, {2, 5, 5, 3, 4, 1, 2, 0},     {1, 10, 10, 40, 48, 3, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run(cases[i]);
+    return finish("test_conv2d");
+}
