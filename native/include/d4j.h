@@ -147,6 +147,16 @@ d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tens
 d4j_status d4j_conv2d_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
                                        const d4j_tensor* x, int32_t stride, int32_t pad);
 
+/* Fully connected layer y = x w + bias. x (..., K), w (K, N), bias (N) or NULL,
+ * y (..., N) with x's leading dims. */
+d4j_status d4j_linear_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
+                              const d4j_tensor* bias);
+/* dx = dL/dx, overwritten. */
+d4j_status d4j_linear_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w);
+/* dw += dL/dw, dbias += dL/dbias (dbias may be NULL). */
+d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
+                                       const d4j_tensor* x);
+
 /* ---- normalization ------------------------------------------------------------ */
 
 /* ---- attention ----------------------------------------------------------------- */

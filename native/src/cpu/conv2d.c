@@ -241,6 +241,22 @@ int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, c
         float* pw = partial + tid * (wsize + cout);
         float* pb = pw + wsize;
         int64_t r0 = rows_total * tid / threads, r1 = rows_total * (tid + 1) / threads;
+        if (k == 1 && s->stride == 1 && s->pad == 0) {
+            /* pointwise (1×1, and linear layers): this thread's pixels are one contiguous run */
+            int64_t p0 = r0 * s->wo, p1 = r1 * s->wo;
+            for (int64_t q = p0; q < p1; q++)
+                for (int64_t co = 0; co < cout; co++) pb[co] += dy[q * cout + co];
+            for (int64_t co = 0; co < cout && p1 > p0; co += 16) {
+                int cols = (int)(cout - co < 16 ? cout - co : 16);
+                for (int64_t ci = 0; ci < cin; ci += 6) {
+                    int rows = (int)(cin - ci < 6 ? cin - ci : 6);
+                    float* acc[6];
+                    for (int i = 0; i < 6; i++) acc[i] = pw + (ci + (i < rows ? i : 0)) * cout + co;
+                    wgrad_tile(acc, rows, cols, x + p0 * cin + ci, cin, dy + p0 * cout + co, cout, p1 - p0);
+                }
+            }
+            r1 = r0; /* done: skip the general loop */
+        }
         for (int64_t r = r0; r < r1; r++) {
             int64_t n = r / s->ho, ho = r % s->ho;
             const float* dyrow = dy + r * s->wo * cout;
