@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "../../native/src/core/philox.h" /* the scalar functions CUDA runs */
 
 #define PI 3.14159265358979323846
 
@@ -53,6 +54,26 @@ static void normal_matches_reference(d4j_ctx* ctx, int64_t n, uint64_t seed, uin
     CHECK_OK(d4j_ctx_rng(&s, &o, ctx));
     CHECK(s == seed && o == offset + (uint64_t)((n + 3) / 4), "offset advanced to %llu", (unsigned long long)o);
     printf("normal n=%lld max rel err vs float64 %.3g\n", (long long)n, max_err);
+    free(out);
+    d4j_tensor_free(t);
+}
+
+/* The CPU fill (vectorized, structure-of-arrays) gives exactly the bits of the
+ * shared scalar d4j_philox_normal4, which the CUDA kernels call. */
+static void normal_equals_shared_scalar(d4j_ctx* ctx, int64_t n, uint64_t seed, uint64_t offset) {
+    d4j_tensor* t;
+    CHECK_OK(d4j_tensor_create(ctx, &t, &n, 1));
+    float* out = malloc((size_t)n * sizeof(float));
+    CHECK_OK(d4j_ctx_set_rng(ctx, seed, offset));
+    CHECK_OK(d4j_fill_normal(ctx, t, 0.0f, 1.0f));
+    CHECK_OK(d4j_tensor_download(ctx, out, t, n));
+    int64_t differ = 0;
+    for (int64_t i = 0; i < n; i++) {
+        float z[4];
+        d4j_philox_normal4(z, seed, offset + (uint64_t)(i / 4));
+        differ += memcmp(&z[i % 4], &out[i], sizeof(float)) != 0;
+    }
+    CHECK(differ == 0, "n=%lld: %lld normals differ from the shared scalar function", (long long)n, (long long)differ);
     free(out);
     d4j_tensor_free(t);
 }
@@ -139,6 +160,8 @@ int main(void) {
     int64_t sizes[] = {1, 7, 256, 1000, 65537, 1 << 20};
     for (int i = 0; i < 6; i++) normal_matches_reference(ctx, sizes[i], 0x123456789abcdefULL, (uint64_t)i * 1000);
     normal_matches_reference(ctx, 4096, 42, 0xffffff00ULL); /* counter carries into the high word */
+    normal_equals_shared_scalar(ctx, 100001, 0xabcdef12345ULL, 77);
+    normal_equals_shared_scalar(ctx, 5, 3, 0xffffffffULL);
     uniform_is_exact(ctx, 7);
     uniform_is_exact(ctx, 100003);
     moments(ctx);

@@ -59,13 +59,9 @@ D4J_HD float d4j_logf(float x) {
     uint32_t bits = d4j_float_bits(x);
     int32_t e = (int32_t)((bits >> 23) & 0xffu) - 127;
     uint32_t mant = bits & 0x7fffffu;
-    if (mant > 0x3504f3u) { /* m > sqrt(2): use m/2 and e+1 */
-        e += 1;
-        bits = mant | 0x3f000000u;
-    } else {
-        bits = mant | 0x3f800000u;
-    }
-    float m = d4j_bits_float(bits);
+    int32_t big = mant > 0x3504f3u; /* m > sqrt(2): use m/2 and e+1 */
+    e += big;
+    float m = d4j_bits_float(mant | (0x3f800000u - ((uint32_t)big << 23)));
     float f = D4J_SUB(m, 1.0f); /* exact (Sterbenz) */
     float s = D4J_ADD(f, 2.0f);
     s = f / s;
@@ -80,27 +76,57 @@ D4J_HD float d4j_logf(float x) {
     return fmaf(ef, 0.693145751953125f, fmaf(ef, 1.42860677e-06f, logm));
 }
 
-/* cos and sin of 2*pi*u for u in [0, 1]: reduce to the nearest quarter turn,
- * then Taylor polynomials on |x| <= pi/4 (truncation below 2e-9). */
-D4J_HD void d4j_sincos_2pi(float u, float* sin_out, float* cos_out) {
-    float q = floorf(D4J_ADD(D4J_MUL(u, 4.0f), 0.5f)); /* exact: u*4 is exact */
-    float r = D4J_SUB(u, D4J_MUL(q, 0.25f));          /* exact, |r| <= 1/8 */
-    float x = D4J_MUL(r, 6.28318548f);
+/* Quarter-turn reduction for cos/sin of 2*pi*u, u in [0, 1]: u = q/4 + r with
+ * q the nearest quarter, then x = 2*pi*r in [-pi/4, pi/4]. Both steps exact
+ * but the last product. */
+D4J_HD float d4j_quarter(float u) {
+    /* floor by truncation: the argument is >= 0.5 (and truncation vectorizes where floorf does not) */
+    return (float)(int32_t)D4J_ADD(D4J_MUL(u, 4.0f), 0.5f);
+}
+D4J_HD float d4j_reduced_angle(float u, float q) { return D4J_MUL(D4J_SUB(u, D4J_MUL(q, 0.25f)), 6.28318548f); }
+
+/* Taylor polynomials on |x| <= pi/4 (truncation below 2e-9). */
+D4J_HD float d4j_sin_poly(float x) {
     float x2 = D4J_MUL(x, x);
-    float sp = fmaf(x2, 2.75573192e-06f, -1.98412698e-04f);
-    sp = fmaf(x2, sp, 8.33333333e-03f);
-    sp = fmaf(x2, sp, -0.166666667f);
-    float s = fmaf(D4J_MUL(x, x2), sp, x);
-    float cp = fmaf(x2, -2.75573192e-07f, 2.48015873e-05f);
-    cp = fmaf(x2, cp, -1.38888889e-03f);
-    cp = fmaf(x2, cp, 4.16666667e-02f);
-    cp = fmaf(x2, cp, -0.5f);
-    float c = fmaf(x2, cp, 1.0f);
-    int quadrant = (int)q & 3;
-    float sn = quadrant == 0 ? s : quadrant == 1 ? c : quadrant == 2 ? -s : -c;
-    float cs = quadrant == 0 ? c : quadrant == 1 ? -s : quadrant == 2 ? -c : s;
-    *sin_out = sn;
-    *cos_out = cs;
+    float p = fmaf(x2, 2.75573192e-06f, -1.98412698e-04f);
+    p = fmaf(x2, p, 8.33333333e-03f);
+    p = fmaf(x2, p, -0.166666667f);
+    return fmaf(D4J_MUL(x, x2), p, x);
+}
+D4J_HD float d4j_cos_poly(float x) {
+    float x2 = D4J_MUL(x, x);
+    float p = fmaf(x2, -2.75573192e-07f, 2.48015873e-05f);
+    p = fmaf(x2, p, -1.38888889e-03f);
+    p = fmaf(x2, p, 4.16666667e-02f);
+    p = fmaf(x2, p, -0.5f);
+    return fmaf(x2, p, 1.0f);
+}
+
+/* Picks a when bit is set, else b, then flips the sign when neg is set: bit
+ * operations rather than branches, so a compiler vectorizes the callers. */
+D4J_HD float d4j_select_negate(int bit, float a, float b, int neg) {
+    uint32_t mask = 0u - (uint32_t)(bit != 0);
+    uint32_t v = (d4j_float_bits(a) & mask) | (d4j_float_bits(b) & ~mask);
+    return d4j_bits_float(v ^ ((uint32_t)(neg != 0) << 31));
+}
+
+/* cos(2*pi*u) and sin(2*pi*u): rotate the reduced values by the quarter turns. */
+D4J_HD float d4j_cos_2pi(float u) {
+    float q = d4j_quarter(u), x = d4j_reduced_angle(u, q);
+    float s = d4j_sin_poly(x), c = d4j_cos_poly(x);
+    int quadrant = (int)q & 3; /* 0: c, 1: -s, 2: -c, 3: s */
+    return d4j_select_negate(quadrant & 1, s, c, (quadrant + 1) & 2);
+}
+D4J_HD float d4j_sin_2pi(float u) {
+    float q = d4j_quarter(u), x = d4j_reduced_angle(u, q);
+    float s = d4j_sin_poly(x), c = d4j_cos_poly(x);
+    int quadrant = (int)q & 3; /* 0: s, 1: c, 2: -s, 3: -c */
+    return d4j_select_negate(quadrant & 1, c, s, quadrant & 2);
+}
+
+/* Box-Muller radius sqrt(-2 ln u1) of a word, u1 in (0, 1]. */
+D4J_HD float d4j_box_muller_radius(uint32_t a) {
+    return sqrtf(D4J_MUL(-2.0f, d4j_logf(d4j_u01_open_closed(a))));
 }
 
 /* Four standard normals from one Philox block: Box-Muller on (x0, x1) and (x2, x3). */
@@ -108,13 +134,10 @@ D4J_HD void d4j_philox_normal4(float z[4], uint64_t seed, uint64_t block) {
     uint32_t x[4];
     d4j_philox_draw(x, seed, block);
     for (int pair = 0; pair < 2; pair++) {
-        float u1 = d4j_u01_open_closed(x[2 * pair]);
+        float r = d4j_box_muller_radius(x[2 * pair]);
         float u2 = d4j_u01_closed_open(x[2 * pair + 1]);
-        float r = sqrtf(D4J_MUL(-2.0f, d4j_logf(u1)));
-        float sn, cs;
-        d4j_sincos_2pi(u2, &sn, &cs);
-        z[2 * pair] = D4J_MUL(r, cs);
-        z[2 * pair + 1] = D4J_MUL(r, sn);
+        z[2 * pair] = D4J_MUL(r, d4j_cos_2pi(u2));
+        z[2 * pair + 1] = D4J_MUL(r, d4j_sin_2pi(u2));
     }
 }
 

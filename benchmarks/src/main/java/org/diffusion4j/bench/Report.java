@@ -1,0 +1,59 @@
+package org.diffusion4j.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Collection;
+import org.diffusion4j.Device;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Shared by the report mains: runs JMH (forks, warm-up and measurement overridable with
+ * -Dbench.forks, -Dbench.warmup, -Dbench.iterations, seconds per iteration -Dbench.time), and
+ * describes the machine a result file was recorded on.
+ */
+final class Report {
+    private Report() {}
+
+    static Collection<RunResult> run(String... includes) throws RunnerException {
+        int seconds = Integer.getInteger("bench.time", 1);
+        ChainedOptionsBuilder opts = new OptionsBuilder()
+                .forks(Integer.getInteger("bench.forks", 1))
+                .warmupIterations(Integer.getInteger("bench.warmup", 3))
+                .warmupTime(TimeValue.seconds(seconds))
+                .measurementIterations(Integer.getInteger("bench.iterations", 5))
+                .measurementTime(TimeValue.seconds(seconds));
+        for (String include : includes) {
+            opts.include(include);
+        }
+        return new Runner(opts.build()).run();
+    }
+
+    static String machine() throws IOException {
+        String model = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim())
+                .orElse("unknown CPU");
+        return "- CPU: " + model + ", " + Runtime.getRuntime().availableProcessors() + " logical cores; diffusion4j CPU kernels "
+                + Device.cpuIsa() + " with " + Device.cpuThreads() + " OpenMP threads\n"
+                + "- Java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
+                + "- JMH: forks " + Integer.getInteger("bench.forks", 1) + ", warm-up " + Integer.getInteger("bench.warmup", 3)
+                + " × " + Integer.getInteger("bench.time", 1) + " s, measurement " + Integer.getInteger("bench.iterations", 5)
+                + " × " + Integer.getInteger("bench.time", 1) + " s, mode AverageTime\n"
+                + "- Recorded: " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + "\n";
+    }
+
+    static void write(Path file, String markdown) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Files.writeString(file, markdown);
+        System.out.println(markdown);
+        System.out.println("wrote " + file.toAbsolutePath());
+    }
+}
