@@ -70,6 +70,10 @@ d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordin
 const char* d4j_cpu_isa(void);
 /* Worker threads the CPU backend uses (OpenMP). */
 d4j_status d4j_cpu_threads(int32_t* threads);
+/* Measures the CPU's multiply-add throughput on all threads (register-resident
+ * FMA chains, `iterations` rounds of 96 per thread): GFLOP/s, for benchmarks
+ * that report a fraction of peak. 1e8 iterations take about a second. */
+d4j_status d4j_cpu_fma_peak(double* gflops, int64_t iterations);
 
 /* ---- contexts -------------------------------------------------------------- */
 

@@ -4,8 +4,11 @@
 #include <omp.h>
 #endif
 
+#include <time.h>
+
 #include "backend_cpu.h"
 #include "backend_cuda.h"
+#include "fma_peak.h"
 #include "internal.h"
 
 d4j_status d4j_version(int32_t* version) {
@@ -47,5 +50,19 @@ d4j_status d4j_cpu_threads(int32_t* threads) {
 #else
     *threads = 1;
 #endif
+    return D4J_OK;
+}
+
+d4j_status d4j_cpu_fma_peak(double* gflops, int64_t iterations) {
+    static const char* fn = "d4j_cpu_fma_peak";
+    if (!gflops) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "gflops is NULL");
+    if (iterations < 1 || iterations > (INT64_C(1) << 40))
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "iterations is %lld; it must be 1 to 2^40", (long long)iterations);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double flops = D4J_CPU_DISPATCH(fma_peak)(iterations);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    *gflops = flops / (seconds > 0 ? seconds : 1e-9) / 1e9;
     return D4J_OK;
 }

@@ -31,7 +31,12 @@ typedef float d4j_v8u __attribute__((vector_size(32), aligned(4)));
 #define D4J_TILE_N 16
 
 /* x in every lane (a macro: a function returning a vector warns of ABI in the generic build) */
-#define d4j_v8_splat(x) ((d4j_v8){0, 0, 0, 0, 0, 0, 0, 0} + (float)(x))
+#define d4j_v8_splat(x)                                       \
+    ({                                                        \
+        float d4j_splat_ = (x);                               \
+        (d4j_v8){d4j_splat_, d4j_splat_, d4j_splat_, d4j_splat_, \
+                 d4j_splat_, d4j_splat_, d4j_splat_, d4j_splat_}; \
+    })
 
 /*
  * a:    taps × 6 row pointers (a[t*6 + i] = row i's data for tap t, kt floats)

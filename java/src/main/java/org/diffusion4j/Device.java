@@ -90,6 +90,17 @@ public final class Device {
         return threads[0];
     }
 
+    /**
+     * Measures this CPU's multiply-add throughput on all backend threads (about a second of
+     * register-resident FMAs), in GFLOP/s: the peak that benchmarks report fractions of.
+     */
+    public static double measureCpuFmaPeak() {
+        Native.load();
+        double[] gflops = new double[1];
+        Native.check(D4jNative.d4j_cpu_fma_peak(gflops, 100_000_000L));
+        return gflops[0];
+    }
+
     public Type type() {
         return type;
     }

@@ -1,0 +1,114 @@
+package org.diffusion4j.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.BoolPointer;
+import org.bytedeco.pytorch.T_TensorTensorTensor_T;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.diffusion4j.Context;
+import org.diffusion4j.Device;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.Conv2d;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * 3×3 convolution, stride 1, pad 1, with bias, on the CPU: forward, and backward (data,
+ * weights and bias together), ours beside libtorch's conv2d and convolution_backward on the
+ * same shapes (libtorch in its default NCHW layout). Shapes N×H×W×C with Cin = Cout = C:
+ * 64×32×32×64 and 64×16×16×128, the U-Net's levels at Fashion-MNIST/CIFAR scale.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@State(Scope.Thread)
+public class ConvBenchmark {
+    @Param({"64x32x32x64", "64x16x16x128"})
+    public String shape;
+
+    private Context ctx;
+    private Tensor x;
+    private Tensor w;
+    private Tensor b;
+    private Tensor y;
+    private Tensor dy;
+    private Tensor dx;
+    private Tensor dw;
+    private Tensor db;
+
+    private org.bytedeco.pytorch.Tensor tx;
+    private org.bytedeco.pytorch.Tensor tw;
+    private org.bytedeco.pytorch.Tensor tb;
+    private org.bytedeco.pytorch.Tensor tdy;
+    private BoolPointer allGradients;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        int[] d = Shapes.parse(shape);
+        int n = d[0];
+        int h = d[1];
+        int c = d[3];
+        ctx = Context.create(Device.cpu(), 3);
+        x = Tensor.empty(ctx, n, h, h, c).fillNormal(0f, 1f);
+        w = Tensor.empty(ctx, 3, 3, c, c).fillNormal(0f, 0.05f);
+        b = Tensor.empty(ctx, c).fillNormal(0f, 1f);
+        y = Tensor.empty(ctx, n, h, h, c);
+        dy = Tensor.empty(ctx, n, h, h, c).fillNormal(0f, 1f);
+        dx = Tensor.empty(ctx, n, h, h, c);
+        dw = Tensor.zeros(ctx, 3, 3, c, c);
+        db = Tensor.zeros(ctx, c);
+        tx = torch.randn(n, c, h, h);
+        tw = torch.randn(c, c, 3, 3).mul_(new org.bytedeco.pytorch.Scalar(0.05));
+        tb = torch.randn(c);
+        tdy = torch.randn(n, c, h, h);
+        allGradients = new BoolPointer(3);
+        for (int i = 0; i < 3; i++) {
+            allGradients.put(i, true);
+        }
+    }
+
+    @Benchmark
+    public Tensor forwardD4j() {
+        Conv2d.forward(ctx, y, x, w, b, 1, 1);
+        return y;
+    }
+
+    @Benchmark
+    public org.bytedeco.pytorch.Tensor forwardLibtorch() {
+        return torch.conv2d(tx, tw, new TensorOptional(tb), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
+    }
+
+    @Benchmark
+    public Tensor backwardD4j() {
+        Conv2d.backwardData(ctx, dx, dy, w, 1, 1);
+        Conv2d.backwardWeights(ctx, dw, db, dy, x, 1, 1);
+        return dx;
+    }
+
+    @Benchmark
+    public T_TensorTensorTensor_T backwardLibtorch() {
+        return torch.convolution_backward(tdy, tx, tw, new long[] {tw.size(0)}, new long[] {1, 1}, new long[] {1, 1},
+                new long[] {1, 1}, false, new long[] {0, 0}, 1, allGradients);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (Tensor t : new Tensor[] {x, w, b, y, dy, dx, dw, db}) {
+            t.close();
+        }
+        ctx.close();
+    }
+
+    /** Multiply-adds ×2 of one 3×3 convolution pass (forward, or each of the two backward GEMMs). */
+    static double flops(String shape) {
+        int[] d = Shapes.parse(shape);
+        return 2.0 * d[0] * d[1] * d[2] * 9.0 * d[3] * d[3];
+    }
+}
