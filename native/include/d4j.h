@@ -163,6 +163,19 @@ d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor*
 
 /* ---- normalization ------------------------------------------------------------ */
 
+/* GroupNorm (Wu & He 2018), with SiLU fused when silu != 0: y = SiLU(GN(x)).
+ * x, y (N, ..., C) channels last, at most 4096 channels; C divisible by groups;
+ * gamma, beta (C); mean, rstd (N, groups) receive the statistics (biased
+ * variance, rstd = 1/sqrt(var + eps)) that the backward pass needs. */
+d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, d4j_tensor* rstd, const d4j_tensor* x,
+                                 const d4j_tensor* gamma, const d4j_tensor* beta, int32_t groups, float eps,
+                                 int32_t silu);
+/* dx overwritten; dgamma, dbeta accumulated. Same groups and silu as the forward. */
+d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
+                                  const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* mean,
+                                  const d4j_tensor* rstd, const d4j_tensor* gamma, const d4j_tensor* beta,
+                                  int32_t groups, int32_t silu);
+
 /* ---- attention ----------------------------------------------------------------- */
 
 /* ---- activations, resampling, skip connections ------------------------------- */
