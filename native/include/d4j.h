@@ -180,7 +180,37 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
 
 /* ---- activations, resampling, skip connections ------------------------------- */
 
+/* y = SiLU(x) = x·sigmoid(x); dx = dy·SiLU'(x). Any shape, y and x alike. */
+d4j_status d4j_silu_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);
+d4j_status d4j_silu_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* x);
+/* y = a + b, all the same shape; y may be a or b. */
+d4j_status d4j_add(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b);
+/* Nearest-neighbour 2× upsampling: x (N, H, W, C) -> y (N, 2H, 2W, C); the
+ * backward sums each 2×2 block of dy into dx (overwritten). */
+d4j_status d4j_upsample_nearest2x_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);
+d4j_status d4j_upsample_nearest2x_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy);
+/* Skip connections: a (..., Ca), b (..., Cb) -> y (..., Ca + Cb), channels of a
+ * first; the backward splits dy into da and db (overwritten). */
+d4j_status d4j_concat_channels_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b);
+d4j_status d4j_concat_channels_backward(d4j_ctx* ctx, d4j_tensor* da, d4j_tensor* db, const d4j_tensor* dy);
+
 /* ---- embeddings, dropout, loss -------------------------------------------------- */
+
+/* Sinusoidal timestep embedding (improved-diffusion's timestep_embedding):
+ * out (N, dim), dim even; t: N host ints >= 0; half = dim/2,
+ * f_i = exp(-ln(max_period) i / half), out[n] = [cos(t f), sin(t f)]. */
+d4j_status d4j_timestep_embedding(d4j_ctx* ctx, d4j_tensor* out, const int32_t* t, int64_t batch, float max_period);
+/* Dropout: keep each element with probability 1 - p (p in [0, 1)), scaled by
+ * 1/(1 - p). The mask comes from the context's Philox stream (element i uses
+ * uniform u_i of block offset + i/4; kept when u_i >= p), which advances; the
+ * (seed, offset) used are returned so the backward regenerates the same mask. */
+d4j_status d4j_dropout_forward(d4j_ctx* ctx, d4j_tensor* y, uint64_t* mask_seed, uint64_t* mask_offset,
+                               const d4j_tensor* x, float p);
+d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, float p, uint64_t mask_seed,
+                                uint64_t mask_offset);
+/* loss (one element) = mean((pred - target)^2); dpred (or NULL) = 2 (pred - target) / numel, overwritten. */
+d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
+                        const d4j_tensor* target);
 
 /* ---- optimizer and weight averaging --------------------------------------------- */
 

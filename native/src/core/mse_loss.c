@@ -1,0 +1,31 @@
+/* mse_loss.c — validation and dispatch of the mean-squared-error loss (see d4j.h). */
+#include "backend_cuda.h"
+#include "internal.h"
+#include "mse_loss.h"
+
+d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
+                        const d4j_tensor* target) {
+    static const char* fn = "d4j_mse_loss";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "loss", loss, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "pred", pred, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "target", target, ctx));
+    D4J_TRY(d4j_check_same_shape(fn, "pred", pred, "target", target));
+    if (loss->numel != 1) {
+        char b[96];
+        return d4j_fail(fn, D4J_ERR_SHAPE, "loss has shape %s; it must hold one element",
+                        d4j_shape_str(b, sizeof b, loss->shape, loss->ndim));
+    }
+    if (dpred) {
+        D4J_TRY(d4j_check_tensor(fn, "dpred", dpred, ctx));
+        D4J_TRY(d4j_check_same_shape(fn, "dpred", dpred, "pred", pred));
+        if (dpred == loss) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dpred must not be loss");
+    }
+    if (loss == pred || loss == target) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "loss must not alias an input");
+    float* dp = dpred ? dpred->data : NULL;
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_mse_loss(fn, ctx->ordinal, ctx->stream, loss->data, dp, pred->data, target->data,
+                                              pred->numel));
+    D4J_CPU_DISPATCH(mse_loss)(loss->data, dp, pred->data, target->data, pred->numel);
+    return D4J_OK;
+}

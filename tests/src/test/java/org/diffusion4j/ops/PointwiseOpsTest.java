@@ -1,0 +1,167 @@
+package org.diffusion4j.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.diffusion4j.Context;
+import org.diffusion4j.D4jException;
+import org.diffusion4j.Device;
+import org.diffusion4j.Status;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.testing.GradCheck;
+import org.diffusion4j.testing.Torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * SiLU against libtorch's silu and autograd (1e-6: a handful of roundings, our exp within 4 ulp),
+ * concatenation against torch.cat and upsampling against direct loops (exact: they only move
+ * values; the upsampling gradient adds four), elementwise add exactly.
+ */
+class PointwiseOpsTest {
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3}")
+    @CsvSource({"1, 7, 7, 3", "2, 14, 14, 13", "4, 8, 8, 64"})
+    void siluMatchesLibtorch(int n, int h, int w, int c) {
+        int size = n * h * w * c;
+        float[] x = Torch.random(51, size, 6f);
+        float[] dy = Torch.random(52, size, 1f);
+        float[] y;
+        float[] dx;
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, n, h, w, c);
+                Tensor tdy = Tensor.of(ctx, dy, n, h, w, c);
+                Tensor ty = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor tdx = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
+            Silu.forward(ctx, ty, tx);
+            Silu.backward(ctx, tdx, tdy, tx);
+            y = ty.toArray();
+            dx = tdx.toArray();
+        }
+        org.bytedeco.pytorch.Tensor rx = Torch.tensor(x, size).set_requires_grad(true);
+        org.bytedeco.pytorch.Tensor ry = torch.silu(rx);
+        ry.mul(Torch.tensor(dy, size)).sum().backward();
+        double ey = Torch.relativeError(y, Torch.array(ry));
+        double edx = Torch.relativeError(dx, Torch.array(rx.grad()));
+        System.out.printf("silu %dx%dx%dx%d: y %.2e dx %.2e%n", n, h, w, c, ey, edx);
+        assertTrue(ey < 1e-6 && edx < 1e-6, "silu relative errors " + ey + ", " + edx);
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3}")
+    @CsvSource({"1, 7, 7, 3", "2, 14, 14, 13", "3, 4, 5, 64"})
+    void upsampleMovesEveryValue(int n, int h, int w, int c) {
+        float[] x = Torch.random(53, n * h * w * c, 1f);
+        float[] dy = Torch.random(54, n * 4 * h * w * c, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, n, h, w, c);
+                Tensor ty = Tensor.empty(ctx, n, 2 * h, 2 * w, c).fill(Float.NaN);
+                Tensor tdy = Tensor.of(ctx, dy, n, 2 * h, 2 * w, c);
+                Tensor tdx = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
+            Upsample.forward(ctx, ty, tx);
+            Upsample.backward(ctx, tdx, tdy);
+            float[] y = ty.toArray();
+            float[] dx = tdx.toArray();
+            for (int b = 0; b < n; b++) {
+                for (int i = 0; i < 2 * h; i++) {
+                    for (int j = 0; j < 2 * w; j++) {
+                        for (int ch = 0; ch < c; ch++) {
+                            assertEquals(x[((b * h + i / 2) * w + j / 2) * c + ch], y[((b * 2 * h + i) * 2 * w + j) * c + ch]);
+                        }
+                    }
+                }
+                for (int i = 0; i < h; i++) {
+                    for (int j = 0; j < w; j++) {
+                        for (int ch = 0; ch < c; ch++) {
+                            double sum = 0;
+                            for (int di = 0; di < 2; di++) {
+                                for (int dj = 0; dj < 2; dj++) {
+                                    sum += dy[((b * 2 * h + 2 * i + di) * 2 * w + 2 * j + dj) * c + ch];
+                                }
+                            }
+                            assertEquals(sum, dx[((b * h + i) * w + j) * c + ch], 1e-6);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}x{1}, {2}+{3}")
+    @CsvSource({"1, 49, 3, 5", "2, 196, 64, 64", "4, 64, 128, 13"})
+    void concatMatchesTorchCat(int n, int hw, int ca, int cb) {
+        float[] a = Torch.random(55, n * hw * ca, 1f);
+        float[] b = Torch.random(56, n * hw * cb, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor ta = Tensor.of(ctx, a, n, hw, ca);
+                Tensor tb = Tensor.of(ctx, b, n, hw, cb);
+                Tensor ty = Tensor.empty(ctx, n, hw, ca + cb).fill(Float.NaN);
+                Tensor da = Tensor.empty(ctx, n, hw, ca).fill(Float.NaN);
+                Tensor db = Tensor.empty(ctx, n, hw, cb).fill(Float.NaN)) {
+            Concat.forward(ctx, ty, ta, tb);
+            float[] ref = Torch.array(torch.cat(new TensorVector(Torch.tensor(a, n, hw, ca), Torch.tensor(b, n, hw, cb)), 2));
+            assertArrayEquals(ref, ty.toArray());
+            Concat.backward(ctx, da, db, ty);
+            assertArrayEquals(a, da.toArray());
+            assertArrayEquals(b, db.toArray());
+        }
+    }
+
+    @Test
+    void addAndItsAliases() {
+        float[] a = Torch.random(57, 1000, 1f);
+        float[] b = Torch.random(58, 1000, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor ta = Tensor.of(ctx, a, 10, 100);
+                Tensor tb = Tensor.of(ctx, b, 10, 100);
+                Tensor ty = Tensor.empty(ctx, 10, 100).fill(Float.NaN)) {
+            Add.forward(ctx, ty, ta, tb);
+            Add.forward(ctx, ta, ta, tb); // in place
+            float[] y = ty.toArray();
+            float[] inPlace = ta.toArray();
+            for (int i = 0; i < 1000; i++) {
+                assertEquals(a[i] + b[i], y[i]);
+                assertEquals(a[i] + b[i], inPlace[i]);
+            }
+        }
+    }
+
+    @Test
+    void siluFiniteDifferences() {
+        float[] x = Torch.random(59, 40, 4f);
+        float[] r = Torch.random(60, 40, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, 40);
+                Tensor ty = Tensor.empty(ctx, 40);
+                Tensor tdy = Tensor.of(ctx, r, 40);
+                Tensor tdx = Tensor.empty(ctx, 40)) {
+            Silu.backward(ctx, tdx, tdy, tx);
+            double e = GradCheck.maxRelativeError(xs -> {
+                tx.copyFrom(xs);
+                Silu.forward(ctx, ty, tx);
+                return ty.toArray();
+            }, x, r, tdx.toArray(), 1e-2f, 40);
+            assertTrue(e < 1e-2, "silu vs finite differences " + e);
+        }
+    }
+
+    @Test
+    void badShapesNameTheValue() {
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor x = Tensor.zeros(ctx, 2, 4, 4, 3);
+                Tensor wrong = Tensor.empty(ctx, 2, 8, 7, 3);
+                Tensor a = Tensor.zeros(ctx, 2, 4, 4, 5);
+                Tensor y = Tensor.empty(ctx, 2, 4, 4, 9)) {
+            D4jException up = assertThrows(D4jException.class, () -> Upsample.forward(ctx, wrong, x));
+            assertEquals(Status.SHAPE, up.status());
+            assertTrue(up.getMessage().contains("y has shape [2, 8, 7, 3] but must be [2, 8, 8, 3]"), up.getMessage());
+            D4jException cat = assertThrows(D4jException.class, () -> Concat.forward(ctx, y, x, a));
+            assertTrue(cat.getMessage().contains("do not concatenate"), cat.getMessage());
+            D4jException add = assertThrows(D4jException.class, () -> Add.forward(ctx, x, x, a));
+            assertTrue(add.getMessage().contains("[2, 4, 4, 3]"), add.getMessage());
+        }
+    }
+}
