@@ -178,6 +178,17 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
 
 /* ---- attention ----------------------------------------------------------------- */
 
+/* Multi-head self-attention over the L tokens of a feature map, fused:
+ * qkv (N, L, 3C) or (N, H, W, 3C) with channels [q | k | v]; head h uses
+ * channels [hD, (h+1)D) of each, D = C / heads; out has qkv's leading dims and
+ * C channels: per head out = softmax(q k^T / sqrt(D)) v. lse (N, heads, L)
+ * receives each softmax row's log-sum-exp for the backward pass, which
+ * recomputes the probabilities instead of storing them. */
+d4j_status d4j_attention_forward(d4j_ctx* ctx, d4j_tensor* out, d4j_tensor* lse, const d4j_tensor* qkv, int32_t heads);
+/* dqkv (qkv's shape) overwritten. */
+d4j_status d4j_attention_backward(d4j_ctx* ctx, d4j_tensor* dqkv, const d4j_tensor* dout, const d4j_tensor* qkv,
+                                  const d4j_tensor* out, const d4j_tensor* lse, int32_t heads);
+
 /* ---- activations, resampling, skip connections ------------------------------- */
 
 /* y = SiLU(x) = x·sigmoid(x); dx = dy·SiLU'(x). Any shape, y and x alike. */
