@@ -148,6 +148,49 @@ class PointwiseOpsTest {
         }
     }
 
+    /** Upsampling, concatenation and MSE gradients by central differences. */
+    @Test
+    void linearOpsAndLossFiniteDifferences() {
+        float[] x = Torch.random(64, 2 * 3 * 3 * 2, 1f);
+        float[] rUp = Torch.random(65, 2 * 6 * 6 * 2, 1f);
+        float[] target = Torch.random(66, x.length, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, 2, 3, 3, 2);
+                Tensor up = Tensor.empty(ctx, 2, 6, 6, 2);
+                Tensor dUp = Tensor.of(ctx, rUp, 2, 6, 6, 2);
+                Tensor dx = Tensor.empty(ctx, 2, 3, 3, 2);
+                Tensor tt = Tensor.of(ctx, target, 2, 3, 3, 2);
+                Tensor cat = Tensor.empty(ctx, 2, 3, 3, 4);
+                Tensor dcat = Tensor.of(ctx, Torch.random(67, 72, 1f), 2, 3, 3, 4);
+                Tensor da = Tensor.empty(ctx, 2, 3, 3, 2);
+                Tensor db = Tensor.empty(ctx, 2, 3, 3, 2);
+                Tensor loss = Tensor.empty(ctx, 1);
+                Tensor grad = Tensor.empty(ctx, 2, 3, 3, 2)) {
+            Upsample.backward(ctx, dx, dUp);
+            double eUp = GradCheck.maxRelativeError(xs -> {
+                tx.copyFrom(xs);
+                Upsample.forward(ctx, up, tx);
+                return up.toArray();
+            }, x, rUp, dx.toArray(), 1e-2f, 36);
+            tx.copyFrom(x);
+            Concat.backward(ctx, da, db, dcat);
+            double eCat = GradCheck.maxRelativeError(xs -> {
+                tx.copyFrom(xs);
+                Concat.forward(ctx, cat, tx, tt);
+                return cat.toArray();
+            }, x, dcat.toArray(), da.toArray(), 1e-2f, 36);
+            tx.copyFrom(x);
+            MseLoss.forward(ctx, loss, grad, tx, tt);
+            double eMse = GradCheck.maxRelativeError(xs -> {
+                tx.copyFrom(xs);
+                MseLoss.forward(ctx, loss, null, tx, tt);
+                return loss.toArray();
+            }, x, new float[] {1f}, grad.toArray(), 1e-2f, 36);
+            assertTrue(eUp < 1e-2 && eCat < 1e-2 && eMse < 1e-2,
+                    "finite differences: upsample " + eUp + ", concat " + eCat + ", mse " + eMse);
+        }
+    }
+
     @Test
     void badShapesNameTheValue() {
         try (Context ctx = Context.create(Device.cpu());
