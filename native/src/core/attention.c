@@ -64,7 +64,7 @@ d4j_status d4j_attention_forward(d4j_ctx* ctx, d4j_tensor* out, d4j_tensor* lse,
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_attention_forward(fn, ctx->ordinal, ctx->stream, out->data, lse->data, qkv->data, &s));
     if (D4J_CPU_DISPATCH(attention_forward)(out->data, lse->data, qkv->data, &s))
-        return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+        return d4j_no_scratch(fn);
     return D4J_OK;
 }
 
@@ -94,6 +94,6 @@ d4j_status d4j_attention_backward(d4j_ctx* ctx, d4j_tensor* dqkv, const d4j_tens
         return st;
     }
     if (D4J_CPU_DISPATCH(attention_backward)(dqkv->data, dout->data, qkv->data, out->data, lse->data, &s))
-        return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+        return d4j_no_scratch(fn);
     return D4J_OK;
 }

@@ -45,20 +45,25 @@ static d4j_status conv_shape(const char* fn, d4j_conv_shape* s, const d4j_tensor
     return D4J_OK;
 }
 
-static d4j_status check_bias(const char* fn, const char* name, const d4j_tensor* bias, const d4j_ctx* ctx,
-                             int64_t cout) {
-    if (!bias) return D4J_OK;
-    D4J_TRY(d4j_check_tensor(fn, name, bias, ctx));
-    if (bias->ndim != 1 || bias->shape[0] != cout) {
-        char b[96];
-        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld]", name,
-                        d4j_shape_str(b, sizeof b, bias->shape, bias->ndim), (long long)cout);
-    }
-    return D4J_OK;
+d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
+                                  const float* bias, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
+    return D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
-static d4j_status scratch_failed(const char* fn) {
-    return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx, const float* dy, const float* w,
+                                        const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx, dy, w, s));
+    return D4J_CPU_DISPATCH(conv2d_backward_data)(dx, dy, w, s) ? d4j_no_scratch(fn) : D4J_OK;
+}
+
+d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* dw, float* dbias, const float* dy,
+                                           const float* x, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw, dbias, dy, x, s));
+    return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
 d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
@@ -70,12 +75,9 @@ d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
     D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
     d4j_conv_shape s;
     D4J_TRY(conv_shape(fn, &s, x, "x", w, y, "y", stride, pad));
-    D4J_TRY(check_bias(fn, "bias", bias, ctx, s.cout));
+    if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout));
     if (y == x || y == w || y == bias) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
-    const float* b = bias ? bias->data : NULL;
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y->data, x->data, w->data, b, &s));
-    return D4J_CPU_DISPATCH(conv2d_forward)(y->data, x->data, w->data, b, &s) ? scratch_failed(fn) : D4J_OK;
+    return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL, &s);
 }
 
 d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w,
@@ -88,9 +90,7 @@ d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tens
     d4j_conv_shape s;
     D4J_TRY(conv_shape(fn, &s, dx, "dx", w, dy, "dy", stride, pad));
     if (dx == dy || dx == w) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx must not alias an input");
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx->data, dy->data, w->data, &s));
-    return D4J_CPU_DISPATCH(conv2d_backward_data)(dx->data, dy->data, w->data, &s) ? scratch_failed(fn) : D4J_OK;
+    return d4j_conv2d_run_backward_data(fn, ctx, dx->data, dy->data, w->data, &s);
 }
 
 d4j_status d4j_conv2d_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
@@ -102,13 +102,8 @@ d4j_status d4j_conv2d_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor*
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     d4j_conv_shape s;
     D4J_TRY(conv_shape(fn, &s, x, "x", dw, dy, "dy", stride, pad));
-    D4J_TRY(check_bias(fn, "dbias", dbias, ctx, s.cout));
+    if (dbias) D4J_TRY(d4j_check_vector(fn, "dbias", dbias, ctx, s.cout));
     if (dw == dy || dw == x || dbias == dy || dbias == x || dbias == dw)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dw and dbias must not alias an input or each other");
-    float* db = dbias ? dbias->data : NULL;
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw->data, db, dy->data,
-                                                             x->data, &s));
-    return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw->data, db, dy->data, x->data, &s) ? scratch_failed(fn)
-                                                                                        : D4J_OK;
+    return d4j_conv2d_run_backward_weights(fn, ctx, dw->data, dbias ? dbias->data : NULL, dy->data, x->data, &s);
 }

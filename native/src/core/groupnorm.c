@@ -29,16 +29,6 @@ static d4j_status gn_shape(const char* fn, d4j_gn_shape* s, const d4j_tensor* x,
     return D4J_OK;
 }
 
-static d4j_status check_vec(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len) {
-    D4J_TRY(d4j_check_tensor(fn, name, t, ctx));
-    if (t->ndim != 1 || t->shape[0] != len) {
-        char b[96];
-        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld]", name,
-                        d4j_shape_str(b, sizeof b, t->shape, t->ndim), (long long)len);
-    }
-    return D4J_OK;
-}
-
 static d4j_status check_stats(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx,
                               const d4j_gn_shape* s) {
     D4J_TRY(d4j_check_tensor(fn, name, t, ctx));
@@ -62,8 +52,8 @@ d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, 
     D4J_TRY(d4j_check_same_shape(fn, "y", y, "x", x));
     D4J_TRY(check_stats(fn, "mean", mean, ctx, &s));
     D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s));
-    D4J_TRY(check_vec(fn, "gamma", gamma, ctx, s.c));
-    D4J_TRY(check_vec(fn, "beta", beta, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c));
     if (!(eps > 0.0f) || !isfinite(eps))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "eps is %g; it must be finite and > 0", (double)eps);
     if (mean == rstd || y == mean || y == rstd || y == gamma || y == beta)
@@ -73,7 +63,7 @@ d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, 
                                                        x->data, gamma->data, beta->data, &s, eps, silu != 0));
     if (D4J_CPU_DISPATCH(groupnorm_forward)(y->data, mean->data, rstd->data, x->data, gamma->data, beta->data, &s,
                                             eps, silu != 0))
-        return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+        return d4j_no_scratch(fn);
     return D4J_OK;
 }
 
@@ -92,10 +82,10 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
     D4J_TRY(d4j_check_same_shape(fn, "dy", dy, "x", x));
     D4J_TRY(check_stats(fn, "mean", mean, ctx, &s));
     D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s));
-    D4J_TRY(check_vec(fn, "gamma", gamma, ctx, s.c));
-    D4J_TRY(check_vec(fn, "beta", beta, ctx, s.c));
-    D4J_TRY(check_vec(fn, "dgamma", dgamma, ctx, s.c));
-    D4J_TRY(check_vec(fn, "dbeta", dbeta, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "dgamma", dgamma, ctx, s.c));
+    D4J_TRY(d4j_check_vector(fn, "dbeta", dbeta, ctx, s.c));
     if (dx == dy || dx == x || dgamma == dbeta || dx == dgamma || dx == dbeta)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx, dgamma and dbeta must be distinct from each other and the inputs");
     if (ctx->device_type == D4J_DEVICE_CUDA) {
@@ -113,6 +103,6 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
     }
     if (D4J_CPU_DISPATCH(groupnorm_backward)(dx->data, dgamma->data, dbeta->data, dy->data, x->data, mean->data,
                                              rstd->data, gamma->data, beta->data, &s, silu != 0))
-        return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+        return d4j_no_scratch(fn);
     return D4J_OK;
 }

@@ -78,6 +78,10 @@ d4j_status d4j_check_tensor(const char* fn, const char* name, const d4j_tensor* 
 /* Same shape (ndim and extents). */
 d4j_status d4j_check_same_shape(const char* fn, const char* name_a, const d4j_tensor* a,
                                 const char* name_b, const d4j_tensor* b);
+/* Live 1-D tensor of `len` elements (bias, gamma, ...). */
+d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len);
+/* The status for a kernel whose scratch memory could not be allocated. */
+d4j_status d4j_no_scratch(const char* fn);
 /* "[64, 32, 32, 1]" into buf. */
 const char* d4j_shape_str(char* buf, size_t cap, const int64_t* shape, int32_t ndim);
 

@@ -3,7 +3,6 @@
  * convolution kernels as a 1×1 convolution over rows·1·1 pixels: x (..., K),
  * w (K, N), bias (N), y (..., N), all leading dims flattened into rows.
  */
-#include "backend_cuda.h"
 #include "conv2d.h"
 #include "internal.h"
 
@@ -27,21 +26,6 @@ static d4j_status linear_shape(const char* fn, d4j_conv_shape* s, const d4j_tens
     return D4J_OK;
 }
 
-static d4j_status check_bias(const char* fn, const char* name, const d4j_tensor* b, const d4j_ctx* ctx, int64_t n) {
-    if (!b) return D4J_OK;
-    D4J_TRY(d4j_check_tensor(fn, name, b, ctx));
-    if (b->ndim != 1 || b->shape[0] != n) {
-        char buf[96];
-        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld]", name,
-                        d4j_shape_str(buf, sizeof buf, b->shape, b->ndim), (long long)n);
-    }
-    return D4J_OK;
-}
-
-static d4j_status scratch_failed(const char* fn) {
-    return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
-}
-
 d4j_status d4j_linear_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
                               const d4j_tensor* bias) {
     static const char* fn = "d4j_linear_forward";
@@ -51,12 +35,9 @@ d4j_status d4j_linear_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
     D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
     d4j_conv_shape s;
     D4J_TRY(linear_shape(fn, &s, x, "x", w, y, "y"));
-    D4J_TRY(check_bias(fn, "bias", bias, ctx, s.cout));
+    if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout));
     if (y == x || y == w || y == bias) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
-    const float* b = bias ? bias->data : NULL;
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y->data, x->data, w->data, b, &s));
-    return D4J_CPU_DISPATCH(conv2d_forward)(y->data, x->data, w->data, b, &s) ? scratch_failed(fn) : D4J_OK;
+    return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL, &s);
 }
 
 d4j_status d4j_linear_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w) {
@@ -68,9 +49,7 @@ d4j_status d4j_linear_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tens
     d4j_conv_shape s;
     D4J_TRY(linear_shape(fn, &s, dx, "dx", w, dy, "dy"));
     if (dx == dy || dx == w) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx must not alias an input");
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx->data, dy->data, w->data, &s));
-    return D4J_CPU_DISPATCH(conv2d_backward_data)(dx->data, dy->data, w->data, &s) ? scratch_failed(fn) : D4J_OK;
+    return d4j_conv2d_run_backward_data(fn, ctx, dx->data, dy->data, w->data, &s);
 }
 
 d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
@@ -82,13 +61,8 @@ d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor*
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     d4j_conv_shape s;
     D4J_TRY(linear_shape(fn, &s, x, "x", dw, dy, "dy"));
-    D4J_TRY(check_bias(fn, "dbias", dbias, ctx, s.cout));
+    if (dbias) D4J_TRY(d4j_check_vector(fn, "dbias", dbias, ctx, s.cout));
     if (dw == dy || dw == x || dbias == dy || dbias == x || dbias == dw)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dw and dbias must not alias an input or each other");
-    float* db = dbias ? dbias->data : NULL;
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw->data, db, dy->data,
-                                                             x->data, &s));
-    return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw->data, db, dy->data, x->data, &s) ? scratch_failed(fn)
-                                                                                        : D4J_OK;
+    return d4j_conv2d_run_backward_weights(fn, ctx, dw->data, dbias ? dbias->data : NULL, dy->data, x->data, &s);
 }

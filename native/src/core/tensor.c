@@ -45,6 +45,20 @@ d4j_status d4j_check_same_shape(const char* fn, const char* name_a, const d4j_te
                     d4j_shape_str(sb, sizeof sb, b->shape, b->ndim));
 }
 
+d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len) {
+    D4J_TRY(d4j_check_tensor(fn, name, t, ctx));
+    if (t->ndim != 1 || t->shape[0] != len) {
+        char b[96];
+        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld]", name,
+                        d4j_shape_str(b, sizeof b, t->shape, t->ndim), (long long)len);
+    }
+    return D4J_OK;
+}
+
+d4j_status d4j_no_scratch(const char* fn) {
+    return d4j_fail(fn, D4J_ERR_OUT_OF_MEMORY, "cannot allocate scratch memory");
+}
+
 d4j_status d4j_tensor_create(d4j_ctx* ctx, d4j_tensor** out, const int64_t* shape, int32_t ndim) {
     static const char* fn = "d4j_tensor_create";
     if (!out) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "out is NULL");
