@@ -110,22 +110,21 @@ class PointwiseOpsTest {
         }
     }
 
-    @Test
-    void addAndItsAliases() {
-        float[] a = Torch.random(57, 1000, 1f);
-        float[] b = Torch.random(58, 1000, 1f);
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3}")
+    @CsvSource({"1, 7, 7, 3", "2, 14, 14, 13", "8, 16, 16, 64"})
+    void addAgreesWithLibtorchAndAliases(int n, int h, int w, int c) {
+        int size = n * h * w * c;
+        float[] a = Torch.random(57, size, 1f);
+        float[] b = Torch.random(58, size, 1f);
         try (Context ctx = Context.create(Device.cpu());
-                Tensor ta = Tensor.of(ctx, a, 10, 100);
-                Tensor tb = Tensor.of(ctx, b, 10, 100);
-                Tensor ty = Tensor.empty(ctx, 10, 100).fill(Float.NaN)) {
+                Tensor ta = Tensor.of(ctx, a, n, h, w, c);
+                Tensor tb = Tensor.of(ctx, b, n, h, w, c);
+                Tensor ty = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
             Add.forward(ctx, ty, ta, tb);
             Add.forward(ctx, ta, ta, tb); // in place
-            float[] y = ty.toArray();
-            float[] inPlace = ta.toArray();
-            for (int i = 0; i < 1000; i++) {
-                assertEquals(a[i] + b[i], y[i]);
-                assertEquals(a[i] + b[i], inPlace[i]);
-            }
+            float[] ref = Torch.array(Torch.tensor(a, size).add(Torch.tensor(b, size)));
+            assertArrayEquals(ref, ty.toArray());
+            assertArrayEquals(ref, ta.toArray());
         }
     }
 
