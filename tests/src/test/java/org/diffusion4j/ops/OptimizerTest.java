@@ -85,6 +85,38 @@ class OptimizerTest {
         }
     }
 
+    /** The same five steps through libtorch's own AdamW optimizer. */
+    @Test
+    void adamwMatchesLibtorchAdamW() {
+        int n = 777;
+        float[] init = Torch.random(94, n, 1f);
+        org.bytedeco.pytorch.Tensor ref = Torch.tensor(init, n).set_requires_grad(true);
+        org.bytedeco.pytorch.AdamWOptions options = new org.bytedeco.pytorch.AdamWOptions(3e-3);
+        // betas is a std::tuple<double, double>, which libstdc++ lays out last element first
+        options.betas().put(1, 0.8);
+        options.betas().put(0, 0.95);
+        options.eps().put(1e-6);
+        options.weight_decay().put(0.1);
+        org.bytedeco.pytorch.AdamW torchAdamW = new org.bytedeco.pytorch.AdamW(new org.bytedeco.pytorch.TensorVector(ref), options);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor p = Tensor.of(ctx, init, n);
+                Tensor m = Tensor.zeros(ctx, n);
+                Tensor v = Tensor.zeros(ctx, n);
+                Tensor g = Tensor.empty(ctx, n)) {
+            for (int step = 1; step <= 5; step++) {
+                float[] grad = Torch.random(200 + step, n, 2f);
+                g.copyFrom(grad);
+                Optimizer.adamwStep(ctx, List.of(p), List.of(m), List.of(v), List.of(g),
+                        new Optimizer.AdamW(3e-3f, 0.8f, 0.95f, 1e-6f, 0.1f), step);
+                ref.mutable_grad().put(Torch.tensor(grad, n));
+                torchAdamW.step();
+            }
+            double e = Torch.relativeError(p.toArray(), Torch.array(ref.detach()));
+            System.out.printf("adamw vs libtorch AdamW after 5 steps: relative error %.2e%n", e);
+            assertTrue(e < 1e-6, "relative error vs libtorch AdamW " + e);
+        }
+    }
+
     @Test
     void clipScalesToTheMaxNorm() {
         try (Context ctx = Context.create(Device.cpu()); Tensor norm = Tensor.empty(ctx, 1).fill(Float.NaN)) {
