@@ -113,6 +113,37 @@ public final class NoiseSchedule {
         return alphaBar[checkIndex(t)];
     }
 
+    /** ᾱ_{t−1}, with ᾱ_{−1} = 1 before the first step. */
+    public double alphaBarPrev(int t) {
+        return checkIndex(t) == 0 ? 1.0 : alphaBar[t - 1];
+    }
+
+    // calculations for the posterior q(x_{t−1} | x_t, x_0) = N(c0 x_0 + c1 x_t, β̃_t I) (DDPM eqs. 6–7)
+
+    /** β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), the posterior variance. */
+    public double posteriorVariance(int t) {
+        return betas[checkIndex(t)] * (1.0 - alphaBarPrev(t)) / (1.0 - alphaBar[t]);
+    }
+
+    /** The posterior mean's coefficient of x_0: β_t √ᾱ_{t−1} / (1 − ᾱ_t). */
+    public double posteriorMeanCoefX0(int t) {
+        return betas[checkIndex(t)] * Math.sqrt(alphaBarPrev(t)) / (1.0 - alphaBar[t]);
+    }
+
+    /** The posterior mean's coefficient of x_t: (1 − ᾱ_{t−1}) √α_t / (1 − ᾱ_t). */
+    public double posteriorMeanCoefXt(int t) {
+        return (1.0 - alphaBarPrev(checkIndex(t))) * Math.sqrt(1.0 - betas[t]) / (1.0 - alphaBar[t]);
+    }
+
+    /**
+     * log β̃_t with the t = 0 entry (where β̃ is 0) replaced by β̃ at t = 1, as Improved DDPM
+     * clips it for the learned-variance interpolation.
+     */
+    public double posteriorLogVarianceClipped(int t) {
+        checkIndex(t);
+        return Math.log(t == 0 && betas.length > 1 ? posteriorVariance(1) : posteriorVariance(t));
+    }
+
     public double[] betas() {
         return betas.clone();
     }
