@@ -1,0 +1,249 @@
+package org.diffusion4j.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Reads and writes the safetensors format (an 8-byte little-endian header length, a JSON header
+ * {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__":
+ * {string: string}}, then the raw little-endian data), float32 tensors only. Writes are atomic: a
+ * temporary file in the same directory is written, forced to disk and renamed over the target, so
+ * an interrupted save leaves the previous file intact. Reads validate everything and name the
+ * problem: a truncated or corrupted file is an IOException, never a wrong tensor.
+ */
+public final class Safetensors {
+    /** One float32 tensor: its shape and row-major data. */
+    public record Entry(long[] shape, float[] data) {
+        public Entry {
+            Objects.requireNonNull(shape, "shape");
+            Objects.requireNonNull(data, "data");
+            long n = 1;
+            for (long d : shape) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has a negative dimension");
+                }
+                n *= d;
+            }
+            if (n != data.length) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, data has "
+                        + data.length);
+            }
+        }
+    }
+
+    /** What a file holds: tensors by name (in file order) and the string metadata. */
+    public record Contents(Map<String, Entry> tensors, Map<String, String> metadata) {}
+
+    private static final long MAX_HEADER = 100L << 20;
+
+    private Safetensors() {}
+
+    /** Writes {@code tensors} and {@code metadata} to {@code file} atomically. */
+    public static void write(Path file, Map<String, Entry> tensors, Map<String, String> metadata) throws IOException {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(tensors, "tensors");
+        Map<String, String> meta = metadata == null ? Map.of() : metadata;
+        StringBuilder h = new StringBuilder("{");
+        if (!meta.isEmpty()) {
+            h.append("\"__metadata__\":{");
+            int k = 0;
+            for (Map.Entry<String, String> e : meta.entrySet()) {
+                h.append(k++ > 0 ? "," : "").append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
+            }
+            h.append('}');
+        }
+        long offset = 0;
+        for (Map.Entry<String, Entry> e : tensors.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                throw new IllegalArgumentException("\"__metadata__\" is reserved and cannot name a tensor");
+            }
+            long bytes = 4L * e.getValue().data().length;
+            h.append(h.length() > 1 ? "," : "").append(Json.quote(e.getKey())).append(":{\"dtype\":\"F32\",\"shape\":[");
+            long[] shape = e.getValue().shape();
+            for (int d = 0; d < shape.length; d++) {
+                h.append(d > 0 ? "," : "").append(shape[d]);
+            }
+            h.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        h.append('}');
+        byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - header.length % 8) % 8; // align the data to 8 bytes, with spaces as the format allows
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".partial");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length + pad);
+                writeFully(ch, len.flip());
+                ByteBuffer hb = ByteBuffer.allocate(header.length + pad).put(header);
+                while (hb.hasRemaining()) {
+                    hb.put((byte) ' ');
+                }
+                writeFully(ch, hb.flip());
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                for (Entry e : tensors.values()) {
+                    for (float v : e.data()) {
+                        if (buf.remaining() < 4) {
+                            writeFully(ch, buf.flip());
+                            buf.clear();
+                        }
+                        buf.putFloat(v);
+                    }
+                }
+                writeFully(ch, buf.flip());
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    /** Reads and validates {@code file}. */
+    public static Contents read(Path file) throws IOException {
+        Objects.requireNonNull(file, "file");
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "no such checkpoint file");
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size < 8) {
+                throw new IOException(file + ": truncated: " + size + " bytes, shorter than the 8-byte header length");
+            }
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, len, 0);
+            long headerLen = len.flip().getLong();
+            if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) {
+                throw new IOException(file + ": header length " + headerLen + " does not fit the file's " + size + " bytes");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, hb, 8);
+            Object parsed;
+            try {
+                parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": corrupt header: " + e.getMessage(), e);
+            }
+            if (!(parsed instanceof Map<?, ?> header)) {
+                throw new IOException(file + ": header is not a JSON object");
+            }
+            long dataStart = 8 + headerLen;
+            long dataSize = size - dataStart;
+            Map<String, String> metadata = new LinkedHashMap<>();
+            List<Object[]> specs = new ArrayList<>(); // name, shape, begin, end
+            for (Map.Entry<?, ?> e : header.entrySet()) {
+                String name = (String) e.getKey();
+                if (name.equals("__metadata__")) {
+                    if (!(e.getValue() instanceof Map<?, ?> m)) {
+                        throw new IOException(file + ": __metadata__ is not an object");
+                    }
+                    for (Map.Entry<?, ?> me : m.entrySet()) {
+                        if (!(me.getValue() instanceof String v)) {
+                            throw new IOException(file + ": metadata \"" + me.getKey() + "\" is not a string");
+                        }
+                        metadata.put((String) me.getKey(), v);
+                    }
+                    continue;
+                }
+                specs.add(spec(file, name, e.getValue(), dataSize));
+            }
+            specs.sort(Comparator.comparingLong(s -> (Long) s[2]));
+            long expect = 0;
+            for (Object[] s : specs) {
+                if ((Long) s[2] != expect) {
+                    throw new IOException(file + ": tensor \"" + s[0] + "\" starts at byte " + s[2] + " of the data, expected "
+                            + expect + " (gap or overlap)");
+                }
+                expect = (Long) s[3];
+            }
+            if (expect != dataSize) {
+                throw new IOException(file + ": truncated or padded: the header describes " + expect + " data bytes, the file has "
+                        + dataSize);
+            }
+            Map<String, Entry> tensors = new LinkedHashMap<>();
+            for (Object[] s : specs) {
+                long begin = (Long) s[2];
+                long end = (Long) s[3];
+                ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+                readFully(ch, data, dataStart + begin);
+                float[] values = new float[(int) ((end - begin) / 4)];
+                data.flip().asFloatBuffer().get(values);
+                tensors.put((String) s[0], new Entry((long[]) s[1], values));
+            }
+            return new Contents(tensors, metadata);
+        }
+    }
+
+    private static Object[] spec(Path file, String name, Object value, long dataSize) throws IOException {
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new IOException(file + ": tensor \"" + name + "\" is not described by an object");
+        }
+        if (!"F32".equals(m.get("dtype"))) {
+            throw new IOException(file + ": tensor \"" + name + "\" has dtype " + m.get("dtype") + "; only F32 is supported");
+        }
+        if (!(m.get("shape") instanceof List<?> shapeList) || !(m.get("data_offsets") instanceof List<?> offsets)
+                || offsets.size() != 2) {
+            throw new IOException(file + ": tensor \"" + name + "\" lacks a shape or a [begin, end] data_offsets");
+        }
+        long[] shape = new long[shapeList.size()];
+        long count = 1;
+        for (int d = 0; d < shape.length; d++) {
+            if (!(shapeList.get(d) instanceof Long v) || v < 0) {
+                throw new IOException(file + ": tensor \"" + name + "\" has a bad shape " + shapeList);
+            }
+            shape[d] = v;
+            count *= v;
+            if (count > Integer.MAX_VALUE) {
+                throw new IOException(file + ": tensor \"" + name + "\" is too large for one Java array");
+            }
+        }
+        if (!(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end) || begin < 0 || end < begin
+                || end > dataSize) {
+            throw new IOException(file + ": tensor \"" + name + "\" has data_offsets " + offsets + " outside the file's "
+                    + dataSize + " data bytes (truncated or corrupt)");
+        }
+        if (end - begin != 4 * count) {
+            throw new IOException(file + ": tensor \"" + name + "\" spans " + (end - begin) + " bytes but its shape "
+                    + shapeList + " needs " + 4 * count);
+        }
+        return new Object[] {name, shape, begin, end};
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long pos = position;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) {
+                throw new IOException("unexpected end of file at byte " + pos);
+            }
+            pos += n;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.diffusion4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SafetensorsTest {
+    @TempDir
+    Path dir;
+
+    private static Map<String, Safetensors.Entry> sample() {
+        Map<String, Safetensors.Entry> m = new LinkedHashMap<>();
+        m.put("conv.weight", new Safetensors.Entry(new long[] {3, 3, 2, 4}, range(72, 0.5f)));
+        m.put("bias", new Safetensors.Entry(new long[] {4}, new float[] {Float.NaN, -0.0f, Float.MIN_VALUE, 1e30f}));
+        m.put("scalar", new Safetensors.Entry(new long[] {}, new float[] {7f}));
+        return m;
+    }
+
+    private static float[] range(int n, float scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) Math.sin(i) * scale;
+        }
+        return x;
+    }
+
+    @Test
+    void roundTripsBitExactlyWithMetadata() throws IOException {
+        Path f = dir.resolve("ckpt.safetensors");
+        Map<String, String> meta = Map.of("config", "{\"channels\": 64, \"name\": \"a \\\"quoted\\\" one\"}", "step", "1234");
+        Safetensors.write(f, sample(), meta);
+        Safetensors.Contents c = Safetensors.read(f);
+        assertEquals(meta, c.metadata());
+        assertEquals(sample().keySet(), c.tensors().keySet());
+        for (Map.Entry<String, Safetensors.Entry> e : sample().entrySet()) {
+            Safetensors.Entry got = c.tensors().get(e.getKey());
+            assertArrayEquals(e.getValue().shape(), got.shape());
+            for (int i = 0; i < got.data().length; i++) {
+                assertEquals(Float.floatToRawIntBits(e.getValue().data()[i]), Float.floatToRawIntBits(got.data()[i]),
+                        e.getKey() + "[" + i + "]");
+            }
+        }
+        long headerLen = ByteBuffer.wrap(Files.readAllBytes(f), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        assertEquals(0, (8 + headerLen) % 8, "data starts 8-byte aligned");
+    }
+
+    /** A file laid out by hand from the format's description, as other implementations write it. */
+    @Test
+    void readsAHandWrittenFile() throws IOException {
+        String header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2,1],\"data_offsets\":[0,8]},\"__metadata__\":{\"format\":\"pt\"}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length).put(h).putFloat(1.5f).putFloat(-2f);
+        Path f = dir.resolve("hand.safetensors");
+        Files.write(f, b.array());
+        Safetensors.Contents c = Safetensors.read(f);
+        assertArrayEquals(new float[] {1.5f, -2f}, c.tensors().get("w").data());
+        assertArrayEquals(new long[] {2, 1}, c.tensors().get("w").shape());
+        assertEquals("pt", c.metadata().get("format"));
+    }
+
+    @Test
+    void corruptOrTruncatedFilesAreNamed() throws IOException {
+        Path good = dir.resolve("good.safetensors");
+        Safetensors.write(good, sample(), Map.of("step", "1"));
+        byte[] bytes = Files.readAllBytes(good);
+        Path f = dir.resolve("bad.safetensors");
+
+        Files.write(f, java.util.Arrays.copyOf(bytes, bytes.length - 5));
+        IOException cut = assertThrows(IOException.class, () -> Safetensors.read(f));
+        assertTrue(cut.getMessage().contains("truncated"), cut.getMessage());
+
+        Files.write(f, java.util.Arrays.copyOf(bytes, 5));
+        assertTrue(assertThrows(IOException.class, () -> Safetensors.read(f)).getMessage().contains("truncated"));
+
+        byte[] badLen = bytes.clone();
+        badLen[6] = 0x7f; // an absurd header length
+        Files.write(f, badLen);
+        assertTrue(assertThrows(IOException.class, () -> Safetensors.read(f)).getMessage().contains("header length"));
+
+        byte[] badJson = bytes.clone();
+        badJson[8] = '['; // the header no longer opens an object
+        Files.write(f, badJson);
+        IOException json = assertThrows(IOException.class, () -> Safetensors.read(f));
+        assertTrue(json.getMessage().contains("corrupt header") || json.getMessage().contains("not a JSON object"),
+                json.getMessage());
+
+        String text = new String(bytes, StandardCharsets.ISO_8859_1).replace("\"F32\"", "\"F16\"");
+        Files.write(f, text.getBytes(StandardCharsets.ISO_8859_1));
+        assertTrue(assertThrows(IOException.class, () -> Safetensors.read(f)).getMessage().contains("dtype F16"));
+
+        assertThrows(NoSuchFileException.class, () -> Safetensors.read(dir.resolve("absent.safetensors")));
+    }
+
+    /** A save that dies half-way leaves the previous checkpoint as it was, and no partial file. */
+    @Test
+    void interruptedSaveKeepsThePreviousFile() throws IOException {
+        Path f = dir.resolve("ckpt.safetensors");
+        Safetensors.write(f, sample(), Map.of("step", "1"));
+        byte[] before = Files.readAllBytes(f);
+        Map<String, Safetensors.Entry> failing = new AbstractMap<>() {
+            @Override
+            public Set<Entry<String, Safetensors.Entry>> entrySet() {
+                return sample().entrySet();
+            }
+
+            @Override
+            public java.util.Collection<Safetensors.Entry> values() {
+                throw new IllegalStateException("disk full (simulated)");
+            }
+        };
+        assertThrows(IllegalStateException.class, () -> Safetensors.write(f, failing, Map.of("step", "2")));
+        assertArrayEquals(before, Files.readAllBytes(f));
+        try (var files = Files.list(dir)) {
+            assertEquals(Set.of("ckpt.safetensors"), files.map(p -> p.getFileName().toString()).collect(Collectors.toSet()));
+        }
+    }
+
+    @Test
+    void badEntriesAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new Safetensors.Entry(new long[] {2, 2}, new float[3]));
+        assertThrows(IllegalArgumentException.class,
+                () -> Safetensors.write(dir.resolve("x"), Map.of("__metadata__", new Safetensors.Entry(new long[] {1},
+                        new float[1])), null));
+    }
+}
