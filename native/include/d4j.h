@@ -220,6 +220,11 @@ d4j_status d4j_silu_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);
 d4j_status d4j_silu_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* x);
 /* y = a + b, all the same shape; y may be a or b. */
 d4j_status d4j_add(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b);
+/* y = x + b broadcast over the pixels: x, y (N, ..., C), b (N, C) (the U-Net's
+ * time-embedding projection); y may be x. Its gradient for b: db[n, c] = sum
+ * over the pixels of dy[n, ..., c] (overwritten). */
+d4j_status d4j_add_per_sample(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* b);
+d4j_status d4j_sum_per_sample(d4j_ctx* ctx, d4j_tensor* db, const d4j_tensor* dy);
 /* Nearest-neighbour 2× upsampling: x (N, H, W, C) -> y (N, 2H, 2W, C); the
  * backward sums each 2×2 block of dy into dx (overwritten). */
 d4j_status d4j_upsample_nearest2x_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);

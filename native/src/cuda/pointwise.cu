@@ -1,7 +1,8 @@
 /*
- * pointwise.cu — SiLU, add, nearest 2× upsampling and channel concatenation
- * on CUDA: grid-stride elementwise kernels, the same formulas as the CPU
- * files silu.c, add.c, upsample.c, concat.c (one output element per thread).
+ * pointwise.cu — SiLU, add, the per-sample broadcast add and its gradient,
+ * nearest 2× upsampling and channel concatenation on CUDA: grid-stride
+ * kernels with the same formulas as the CPU files silu.c, add.c,
+ * add_per_sample.c, upsample.c, concat.c.
  */
 #include "../core/expf.h"
 #include "../core/pointwise.h"
@@ -24,6 +25,22 @@ static __global__ void silu_backward_kernel(float* __restrict__ dx, const float*
 
 static __global__ void add_kernel(float* y, const float* a, const float* b, int64_t n) {
     D4J_GRID_STRIDE(i, n) y[i] = D4J_ADD(a[i], b[i]);
+}
+
+static __global__ void add_per_sample_kernel(float* y, const float* x, const float* __restrict__ b, int64_t n,
+                                             int64_t p, int64_t c) {
+    D4J_GRID_STRIDE(i, n * p * c) y[i] = D4J_ADD(x[i], b[(i / (p * c)) * c + i % c]);
+}
+
+/* one thread per (sample, channel); pixels summed in order, as on the CPU */
+static __global__ void sum_per_sample_kernel(float* __restrict__ db, const float* __restrict__ dy, int64_t n, int64_t p,
+                                             int64_t c) {
+    D4J_GRID_STRIDE(i, n * c) {
+        int64_t s = i / c, ch = i % c;
+        float acc = 0.0f;
+        for (int64_t q = 0; q < p; q++) acc = D4J_ADD(acc, dy[(s * p + q) * c + ch]);
+        db[i] = acc;
+    }
 }
 
 /* i indexes y (N·2H, 2W, C) */
@@ -83,6 +100,14 @@ extern "C" d4j_status d4j_cuda_silu_backward(const char* fn, int ordinal, void* 
 extern "C" d4j_status d4j_cuda_add(const char* fn, int ordinal, void* stream, float* y, const float* a, const float* b,
                                    int64_t n) {
     LAUNCH(add_kernel, n, y, a, b, n);
+}
+extern "C" d4j_status d4j_cuda_add_per_sample(const char* fn, int ordinal, void* stream, float* y, const float* x,
+                                              const float* b, int64_t n, int64_t p, int64_t c) {
+    LAUNCH(add_per_sample_kernel, n * p * c, y, x, b, n, p, c);
+}
+extern "C" d4j_status d4j_cuda_sum_per_sample(const char* fn, int ordinal, void* stream, float* db, const float* dy,
+                                              int64_t n, int64_t p, int64_t c) {
+    LAUNCH(sum_per_sample_kernel, n * c, db, dy, n, p, c);
 }
 extern "C" d4j_status d4j_cuda_upsample2x_forward(const char* fn, int ordinal, void* stream, float* y, const float* x,
                                                   int64_t rows, int64_t w, int64_t c) {

@@ -38,6 +38,9 @@ class CudaPointwiseTest {
                 Tensor silu = Tensor.empty(ctx, n, h, w, c);
                 Tensor dsilu = Tensor.empty(ctx, n, h, w, c);
                 Tensor sum = Tensor.empty(ctx, n, h, w, c);
+                Tensor bias = Tensor.of(ctx, Torch.random(3, n * c, 1f), n, c);
+                Tensor shifted = Tensor.empty(ctx, n, h, w, c);
+                Tensor pixelSums = Tensor.empty(ctx, n, c);
                 Tensor up = Tensor.empty(ctx, n, 2 * h, 2 * w, c);
                 Tensor down = Tensor.empty(ctx, n, h, w, c);
                 Tensor cat = Tensor.empty(ctx, n, h, w, 2 * c);
@@ -48,6 +51,8 @@ class CudaPointwiseTest {
             Silu.forward(ctx, silu, x);
             Silu.backward(ctx, dsilu, dy, x);
             Add.forward(ctx, sum, x, dy);
+            Add.perSample(ctx, shifted, x, bias);
+            Add.perSampleBackward(ctx, pixelSums, dy);
             Upsample.forward(ctx, up, x);
             Upsample.backward(ctx, down, up);
             Concat.forward(ctx, cat, x, dy);
@@ -55,7 +60,8 @@ class CudaPointwiseTest {
             Dropout.forward(ctx, drop, x, 0.25f);
             MseLoss.forward(ctx, loss, grad, x, dy);
             return new float[][] {silu.toArray(), dsilu.toArray(), sum.toArray(), up.toArray(), down.toArray(),
-                cat.toArray(), emb.toArray(), drop.toArray(), loss.toArray(), grad.toArray()};
+                cat.toArray(), emb.toArray(), drop.toArray(), loss.toArray(), grad.toArray(), shifted.toArray(),
+                pixelSums.toArray()};
         }
     }
 
@@ -64,7 +70,7 @@ class CudaPointwiseTest {
         float[][] cpu = run(Device.cpu());
         float[][] gpu = run(Device.cuda(0));
         String[] names = {"silu", "silu backward", "add", "upsample", "upsample backward", "concat", "embedding",
-            "dropout", "mse", "mse gradient"};
+            "dropout", "mse", "mse gradient", "per-sample add", "per-sample sum"};
         for (int i = 0; i < names.length; i++) {
             double e = Torch.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 1e-6, names[i] + " CUDA vs CPU relative error " + e);

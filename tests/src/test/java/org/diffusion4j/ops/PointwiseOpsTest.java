@@ -128,6 +128,29 @@ class PointwiseOpsTest {
         }
     }
 
+    /** The per-sample broadcast add against libtorch's broadcasting, its gradient against a sum. */
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3}")
+    @CsvSource({"1, 7, 7, 3", "2, 14, 14, 13", "8, 16, 16, 64"})
+    void perSampleAddBroadcastsAndSums(int n, int h, int w, int c) {
+        int size = n * h * w * c;
+        float[] x = Torch.random(68, size, 1f);
+        float[] b = Torch.random(69, n * c, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, n, h, w, c);
+                Tensor tb = Tensor.of(ctx, b, n, c);
+                Tensor ty = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor db = Tensor.empty(ctx, n, c).fill(Float.NaN)) {
+            Add.perSample(ctx, ty, tx, tb);
+            float[] ref = Torch.nhwc(Torch.nchw(x, n, h, w, c).add(Torch.tensor(b, n, c, 1, 1)));
+            assertArrayEquals(ref, ty.toArray());
+            Add.perSampleBackward(ctx, db, tx);
+            float[] refDb = Torch.array(Torch.tensor(x, n, h * w, c).sum(new long[] {1}));
+            assertTrue(Torch.relativeError(db.toArray(), refDb) < 1e-6, "sum over pixels");
+            D4jException bad = assertThrows(D4jException.class, () -> Add.perSample(ctx, ty, tx, tx));
+            assertTrue(bad.getMessage().contains("b has shape"), bad.getMessage());
+        }
+    }
+
     @Test
     void siluFiniteDifferences() {
         float[] x = Torch.random(59, 40, 4f);
