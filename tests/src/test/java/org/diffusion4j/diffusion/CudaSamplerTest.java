@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +37,7 @@ class CudaSamplerTest {
     void cpuAndCudaAgree(int steps, double eta) {
         Sampler sampler = steps == 0 ? DdpmSampler.of(SamplerTest.SCHEDULE)
                 : new DdimSampler(SamplerTest.SCHEDULE, steps, eta, DdimSampler.Spacing.TRAILING, 0, true);
-        double e = Torch.relativeError(run(Device.cuda(0), sampler), run(Device.cpu(), sampler));
+        double e = TestData.relativeError(run(Device.cuda(0), sampler), run(Device.cpu(), sampler));
         assertTrue(e < 1e-5, sampler + ": CUDA vs CPU relative error " + e);
     }
 }

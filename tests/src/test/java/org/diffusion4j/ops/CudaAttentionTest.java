@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,8 +24,8 @@ class CudaAttentionTest {
 
     private static float[][] run(Device dev, int n, int l, int c, int heads) {
         try (Context ctx = Context.create(dev);
-                Tensor qkv = Tensor.of(ctx, Torch.random(1, n * l * 3 * c, 1.5f), n, l, 3 * c);
-                Tensor dout = Tensor.of(ctx, Torch.random(2, n * l * c, 1f), n, l, c);
+                Tensor qkv = Tensor.of(ctx, TestData.random(1, n * l * 3 * c, 1.5f), n, l, 3 * c);
+                Tensor dout = Tensor.of(ctx, TestData.random(2, n * l * c, 1f), n, l, c);
                 Tensor out = Tensor.empty(ctx, n, l, c).fill(Float.NaN);
                 Tensor lse = Tensor.empty(ctx, n, heads, l).fill(Float.NaN);
                 Tensor dqkv = Tensor.empty(ctx, n, l, 3 * c).fill(Float.NaN)) {
@@ -41,7 +41,7 @@ class CudaAttentionTest {
         float[][] cpu = run(Device.cpu(), n, l, c, heads);
         float[][] gpu = run(Device.cuda(0), n, l, c, heads);
         for (int i = 0; i < 3; i++) {
-            double e = Torch.relativeError(gpu[i], cpu[i]);
+            double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 2e-5, "output " + i + " CUDA vs CPU relative error " + e);
         }
     }

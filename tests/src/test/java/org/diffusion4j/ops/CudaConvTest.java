@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,14 +26,14 @@ class CudaConvTest {
         int ho = Conv2d.outputSize(h, k, s, p);
         int wo = Conv2d.outputSize(w, k, s, p);
         try (Context ctx = Context.create(device);
-                Tensor x = Tensor.of(ctx, Torch.random(1, n * h * w * cin, 1f), n, h, w, cin);
-                Tensor wt = Tensor.of(ctx, Torch.random(2, k * k * cin * cout, 0.3f), k, k, cin, cout);
-                Tensor b = Tensor.of(ctx, Torch.random(3, cout, 1f), cout);
-                Tensor dy = Tensor.of(ctx, Torch.random(4, n * ho * wo * cout, 1f), n, ho, wo, cout);
+                Tensor x = Tensor.of(ctx, TestData.random(1, n * h * w * cin, 1f), n, h, w, cin);
+                Tensor wt = Tensor.of(ctx, TestData.random(2, k * k * cin * cout, 0.3f), k, k, cin, cout);
+                Tensor b = Tensor.of(ctx, TestData.random(3, cout, 1f), cout);
+                Tensor dy = Tensor.of(ctx, TestData.random(4, n * ho * wo * cout, 1f), n, ho, wo, cout);
                 Tensor y = Tensor.empty(ctx, n, ho, wo, cout).fill(Float.NaN);
                 Tensor dx = Tensor.empty(ctx, n, h, w, cin).fill(Float.NaN);
-                Tensor dw = Tensor.of(ctx, Torch.random(5, k * k * cin * cout, 0.1f), k, k, cin, cout);
-                Tensor db = Tensor.of(ctx, Torch.random(6, cout, 0.1f), cout)) {
+                Tensor dw = Tensor.of(ctx, TestData.random(5, k * k * cin * cout, 0.1f), k, k, cin, cout);
+                Tensor db = Tensor.of(ctx, TestData.random(6, cout, 0.1f), cout)) {
             Conv2d.forward(ctx, y, x, wt, b, s, p);
             Conv2d.backwardData(ctx, dx, dy, wt, s, p);
             Conv2d.backwardWeights(ctx, dw, db, dy, x, s, p);
@@ -49,7 +49,7 @@ class CudaConvTest {
         float[][] gpu = run(Device.cuda(0), n, h, w, cin, cout, k, s, p);
         String[] names = {"y", "dx", "dw", "db"};
         for (int i = 0; i < 4; i++) {
-            double e = Torch.relativeError(gpu[i], cpu[i]);
+            double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 1e-5, names[i] + " CUDA vs CPU relative error " + e);
         }
     }

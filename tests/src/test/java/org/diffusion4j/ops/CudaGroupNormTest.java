@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,10 +24,10 @@ class CudaGroupNormTest {
 
     private static float[][] run(Device d, int n, int hw, int c, int groups, boolean silu) {
         try (Context ctx = Context.create(d);
-                Tensor x = Tensor.of(ctx, Torch.random(1, n * hw * c, 2f), n, hw, c);
-                Tensor g = Tensor.of(ctx, Torch.random(2, c, 1f), c);
-                Tensor b = Tensor.of(ctx, Torch.random(3, c, 1f), c);
-                Tensor dy = Tensor.of(ctx, Torch.random(4, n * hw * c, 1f), n, hw, c);
+                Tensor x = Tensor.of(ctx, TestData.random(1, n * hw * c, 2f), n, hw, c);
+                Tensor g = Tensor.of(ctx, TestData.random(2, c, 1f), c);
+                Tensor b = Tensor.of(ctx, TestData.random(3, c, 1f), c);
+                Tensor dy = Tensor.of(ctx, TestData.random(4, n * hw * c, 1f), n, hw, c);
                 Tensor y = Tensor.empty(ctx, n, hw, c).fill(Float.NaN);
                 Tensor dx = Tensor.empty(ctx, n, hw, c).fill(Float.NaN);
                 Tensor mean = Tensor.empty(ctx, n, groups);
@@ -46,7 +46,7 @@ class CudaGroupNormTest {
         float[][] cpu = run(Device.cpu(), n, hw, c, groups, silu);
         float[][] gpu = run(Device.cuda(0), n, hw, c, groups, silu);
         for (int i = 0; i < 4; i++) {
-            double e = Torch.relativeError(gpu[i], cpu[i]);
+            double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 2e-5, "output " + i + " CUDA vs CPU relative error " + e);
         }
     }

@@ -6,7 +6,7 @@ import java.util.List;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,11 +24,11 @@ class CudaOptimizerTest {
 
     private static float[][] run(Device d) {
         try (Context ctx = Context.create(d);
-                Tensor p = Tensor.of(ctx, Torch.random(1, 4096, 1f), 64, 64);
+                Tensor p = Tensor.of(ctx, TestData.random(1, 4096, 1f), 64, 64);
                 Tensor m = Tensor.zeros(ctx, 64, 64);
                 Tensor v = Tensor.zeros(ctx, 64, 64);
-                Tensor g = Tensor.of(ctx, Torch.random(2, 4096, 5f), 64, 64);
-                Tensor ema = Tensor.of(ctx, Torch.random(3, 4096, 1f), 64, 64);
+                Tensor g = Tensor.of(ctx, TestData.random(2, 4096, 5f), 64, 64);
+                Tensor ema = Tensor.of(ctx, TestData.random(3, 4096, 1f), 64, 64);
                 Tensor norm = Tensor.empty(ctx, 1)) {
             Optimizer.clipGradNorm(ctx, norm, List.of(g), 1f);
             for (int step = 1; step <= 3; step++) {
@@ -44,7 +44,7 @@ class CudaOptimizerTest {
         float[][] cpu = run(Device.cpu());
         float[][] gpu = run(Device.cuda(0));
         for (int i = 0; i < 4; i++) {
-            double e = Torch.relativeError(gpu[i], cpu[i]);
+            double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 1e-5, "output " + i + " CUDA vs CPU relative error " + e);
         }
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.testing.Torch;
+import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,12 +33,12 @@ class CudaPointwiseTest {
             t[i] = i * 3;
         }
         try (Context ctx = Context.create(d, 5);
-                Tensor x = Tensor.of(ctx, Torch.random(1, size, 4f), n, h, w, c);
-                Tensor dy = Tensor.of(ctx, Torch.random(2, size, 1f), n, h, w, c);
+                Tensor x = Tensor.of(ctx, TestData.random(1, size, 4f), n, h, w, c);
+                Tensor dy = Tensor.of(ctx, TestData.random(2, size, 1f), n, h, w, c);
                 Tensor silu = Tensor.empty(ctx, n, h, w, c);
                 Tensor dsilu = Tensor.empty(ctx, n, h, w, c);
                 Tensor sum = Tensor.empty(ctx, n, h, w, c);
-                Tensor bias = Tensor.of(ctx, Torch.random(3, n * c, 1f), n, c);
+                Tensor bias = Tensor.of(ctx, TestData.random(3, n * c, 1f), n, c);
                 Tensor shifted = Tensor.empty(ctx, n, h, w, c);
                 Tensor pixelSums = Tensor.empty(ctx, n, c);
                 Tensor up = Tensor.empty(ctx, n, 2 * h, 2 * w, c);
@@ -72,7 +72,7 @@ class CudaPointwiseTest {
         String[] names = {"silu", "silu backward", "add", "upsample", "upsample backward", "concat", "embedding",
             "dropout", "mse", "mse gradient", "per-sample add", "per-sample sum"};
         for (int i = 0; i < names.length; i++) {
-            double e = Torch.relativeError(gpu[i], cpu[i]);
+            double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 1e-6, names[i] + " CUDA vs CPU relative error " + e);
         }
         assertArrayEquals(cpu[7], gpu[7], "dropout masks must match bit for bit");
