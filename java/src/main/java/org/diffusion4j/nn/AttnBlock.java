@@ -1,0 +1,50 @@
+package org.diffusion4j.nn;
+
+import org.diffusion4j.Context;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.Add;
+import org.diffusion4j.ops.Attention;
+
+/**
+ * Self-attention over a feature map's pixels with a residual connection:
+ * out = x + proj(attention(qkv(GN(x)))), proj starting at zero.
+ */
+public final class AttnBlock extends Module {
+    private final NormLayer norm;
+    private final DenseLayer qkv;
+    private final DenseLayer proj;
+    private final int heads;
+    private Tensor qkvOut;
+
+    public AttnBlock(Context ctx, String name, int channels, int heads, int groups) {
+        super(ctx, name);
+        if (channels % heads != 0) {
+            throw new IllegalArgumentException(name + ": " + channels + " channels do not split into " + heads + " heads");
+        }
+        this.heads = heads;
+        norm = child(new NormLayer(ctx, name + ".norm", channels, groups, false));
+        qkv = child(new DenseLayer(ctx, name + ".qkv", channels, 3 * channels, true));
+        proj = child(new DenseLayer(ctx, name + ".proj", channels, channels, true));
+        proj.weight.value().fill(0f);
+        proj.bias.value().fill(0f);
+    }
+
+    public Tensor forward(Tensor x) {
+        qkvOut = qkv.forward(norm.forward(x));
+        Tensor a = buffer("attn", x.shape());
+        Attention.forward(ctx, a, buffer("lse", x.dim(0), heads, x.dim(1) * x.dim(2)), qkvOut, heads);
+        Tensor out = buffer("out", x.shape());
+        Add.forward(ctx, out, x, proj.forward(a));
+        return out;
+    }
+
+    public Tensor backward(Tensor dOut) {
+        Tensor a = buffer("attn", dOut.shape());
+        Tensor dQkv = buffer("d_qkv", qkvOut.shape());
+        Attention.backward(ctx, dQkv, proj.backward(dOut), qkvOut, a,
+                buffer("lse", dOut.dim(0), heads, dOut.dim(1) * dOut.dim(2)), heads);
+        Tensor dx = buffer("dx", dOut.shape());
+        Add.forward(ctx, dx, dOut, norm.backward(qkv.backward(dQkv)));
+        return dx;
+    }
+}

@@ -1,0 +1,51 @@
+package org.diffusion4j.nn;
+
+import org.diffusion4j.Context;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.Conv2d;
+
+/** A 2-D convolution layer with bias over NHWC maps (see {@link Conv2d}). */
+public final class ConvLayer extends Module {
+    final Param weight;
+    final Param bias;
+    private final int k;
+    private final int stride;
+    private final int pad;
+    private final int cout;
+    private Tensor input;
+
+    public ConvLayer(Context ctx, String name, int cin, int cout, int k, int stride, int pad, boolean zeroInit) {
+        super(ctx, name);
+        this.k = k;
+        this.stride = stride;
+        this.pad = pad;
+        this.cout = cout;
+        weight = param("weight", k, k, cin, cout);
+        bias = param("bias", cout);
+        if (!zeroInit) {
+            initUniform(weight.value(), k * k * cin);
+            initUniform(bias.value(), k * k * cin);
+        }
+    }
+
+    /** The output shape for input x. */
+    public int[] shape(Tensor x) {
+        return new int[] {x.dim(0), Conv2d.outputSize(x.dim(1), k, stride, pad), Conv2d.outputSize(x.dim(2), k, stride, pad),
+            cout};
+    }
+
+    public Tensor forward(Tensor x) {
+        input = x;
+        Tensor y = buffer("y", shape(x));
+        Conv2d.forward(ctx, y, x, weight.value(), bias.value(), stride, pad);
+        return y;
+    }
+
+    /** Accumulates the weight and bias gradients; returns ∂L/∂x (owned by this layer). */
+    public Tensor backward(Tensor dy) {
+        Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, input, stride, pad);
+        Tensor dx = buffer("dx", input.shape());
+        Conv2d.backwardData(ctx, dx, dy, weight.value(), stride, pad);
+        return dx;
+    }
+}

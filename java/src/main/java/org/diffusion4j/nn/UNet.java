@@ -1,0 +1,259 @@
+package org.diffusion4j.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.diffusion4j.Context;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.diffusion.NoisePredictor;
+import org.diffusion4j.ops.Add;
+import org.diffusion4j.ops.Concat;
+import org.diffusion4j.ops.Silu;
+import org.diffusion4j.ops.TimestepEmbedding;
+import org.diffusion4j.ops.Upsample;
+
+/**
+ * The DDPM U-Net predicting ε(x_t, t, y) over NHWC images: a sinusoidal time embedding through a
+ * two-layer MLP, plus a class embedding (a row per class and one for the null class); an input
+ * convolution; per level residual blocks (attention at the configured resolutions) and a strided
+ * convolution down; a middle of residual, attention, residual; per level back up, residual blocks
+ * over the channel-concatenated skip connections, nearest upsampling and a convolution; GroupNorm,
+ * SiLU and a zero-initialised output convolution. Forward and backward are explicit; backward
+ * accumulates into every parameter's gradient.
+ */
+public final class UNet extends Module implements NoisePredictor {
+    private final UNetConfig config;
+    private final DenseLayer time1;
+    private final DenseLayer time2;
+    private final DenseLayer classEmb;
+    private final ConvLayer convIn;
+    private final List<Module> down = new ArrayList<>();
+    private final List<Module> up = new ArrayList<>();
+    private final ResBlock mid1;
+    private final AttnBlock midAttn;
+    private final ResBlock mid2;
+    private final NormLayer normOut;
+    private final ConvLayer convOut;
+
+    // per forward: the embedding, skips and what the backward pass retraces
+    private Tensor emb;
+    private Tensor timeHidden;
+    private Tensor tembSilu;
+    private boolean training;
+    private final List<Tensor> skips = new ArrayList<>();
+
+    public UNet(Context ctx, UNetConfig config) {
+        super(ctx, "unet");
+        this.config = Objects.requireNonNull(config, "config");
+        int base = config.baseChannels();
+        int e = config.embDim();
+        time1 = child(new DenseLayer(ctx, "time.1", base, e, true));
+        time2 = child(new DenseLayer(ctx, "time.2", e, e, true));
+        classEmb = config.classes() > 0 ? child(new DenseLayer(ctx, "class", config.classes() + 1, e, false)) : null;
+        convIn = child(new ConvLayer(ctx, "in", config.channels(), base, 3, 1, 1, false));
+        int[] mult = config.multipliers();
+        List<Integer> skipChannels = new ArrayList<>();
+        skipChannels.add(base);
+        int ch = base;
+        int res = config.imageSize();
+        for (int level = 0; level < mult.length; level++) {
+            for (int r = 0; r < config.resBlocks(); r++) {
+                int out = base * mult[level];
+                down.add(child(new ResBlock(ctx, "down." + level + ".res" + r, ch, out, e, config.groups(), config.dropout())));
+                ch = out;
+                if (config.attentionAt(res)) {
+                    down.add(child(new AttnBlock(ctx, "down." + level + ".attn" + r, ch, config.heads(), config.groups())));
+                }
+                skipChannels.add(ch);
+            }
+            if (level + 1 < mult.length) {
+                down.add(child(new ConvLayer(ctx, "down." + level + ".downsample", ch, ch, 3, 2, 1, false)));
+                skipChannels.add(ch);
+                res /= 2;
+            }
+        }
+        mid1 = child(new ResBlock(ctx, "mid.res1", ch, ch, e, config.groups(), config.dropout()));
+        midAttn = child(new AttnBlock(ctx, "mid.attn", ch, config.heads(), config.groups()));
+        mid2 = child(new ResBlock(ctx, "mid.res2", ch, ch, e, config.groups(), config.dropout()));
+        for (int level = mult.length - 1; level >= 0; level--) {
+            for (int r = 0; r <= config.resBlocks(); r++) {
+                int out = base * mult[level];
+                int skipCh = skipChannels.remove(skipChannels.size() - 1);
+                up.add(child(new ResBlock(ctx, "up." + level + ".res" + r, ch + skipCh, out, e, config.groups(),
+                        config.dropout())));
+                ch = out;
+                if (config.attentionAt(res)) {
+                    up.add(child(new AttnBlock(ctx, "up." + level + ".attn" + r, ch, config.heads(), config.groups())));
+                }
+            }
+            if (level > 0) {
+                up.add(child(new ConvLayer(ctx, "up." + level + ".upsample", ch, ch, 3, 1, 1, false)));
+                res *= 2;
+            }
+        }
+        normOut = child(new NormLayer(ctx, "out.norm", ch, config.groups(), true));
+        convOut = child(new ConvLayer(ctx, "out.conv", ch, config.channels(), 3, 1, 1, true));
+    }
+
+    public UNetConfig config() {
+        return config;
+    }
+
+    /** ε(x_t, t, y) for sampling (dropout off). */
+    @Override
+    public void predict(Context context, Tensor eps, Tensor xT, int[] t, int[] labels) {
+        eps.copyFrom(forward(xT, t, labels, false));
+    }
+
+    /**
+     * The predicted noise for x (N, S, S, C) at timesteps t; labels null (or entries equal to
+     * the class count) select the null class. The result is owned by the model.
+     */
+    public Tensor forward(Tensor x, int[] t, int[] labels, boolean train) {
+        training = train;
+        int n = x.dim(0);
+        if (t.length != n || (labels != null && labels.length != n)) {
+            throw new IllegalArgumentException("t and labels must have one entry per sample (" + n + ")");
+        }
+        Tensor temb = buffer("temb", n, config.baseChannels());
+        TimestepEmbedding.forward(ctx, temb, t, TimestepEmbedding.DEFAULT_MAX_PERIOD);
+        timeHidden = time1.forward(temb);
+        tembSilu = buffer("temb_silu", timeHidden.shape());
+        Silu.forward(ctx, tembSilu, timeHidden);
+        emb = buffer("emb", n, config.embDim());
+        emb.copyFrom(time2.forward(tembSilu));
+        if (classEmb != null) {
+            float[] onehot = new float[n * (config.classes() + 1)];
+            for (int i = 0; i < n; i++) {
+                int y = labels == null ? config.classes() : labels[i];
+                if (y < 0 || y > config.classes()) {
+                    throw new IllegalArgumentException("labels[" + i + "] is " + y + "; classes are 0.." + config.classes()
+                            + " (" + config.classes() + " = null)");
+                }
+                onehot[i * (config.classes() + 1) + y] = 1f;
+            }
+            Tensor oh = buffer("onehot", n, config.classes() + 1);
+            oh.copyFrom(onehot);
+            Add.forward(ctx, emb, emb, classEmb.forward(oh));
+        }
+        skips.clear();
+        Tensor h = convIn.forward(x);
+        skips.add(h);
+        for (Module m : down) {
+            h = step(m, h);
+            if (leavesSkip(m)) { // every residual block (after its attention) and every downsample
+                skips.add(h);
+            }
+        }
+        h = mid2.forward(midAttn.forward(mid1.forward(h, emb, train)), emb, train);
+        int s = skips.size();
+        for (Module m : up) {
+            if (m instanceof ResBlock r) {
+                Tensor skip = skips.get(--s);
+                Tensor cat = buffer("cat." + r.name(), h.dim(0), h.dim(1), h.dim(2), h.dim(3) + skip.dim(3));
+                Concat.forward(ctx, cat, h, skip);
+                h = r.forward(cat, emb, train);
+            } else if (m instanceof AttnBlock a) {
+                h = a.forward(h);
+            } else {
+                ConvLayer c = (ConvLayer) m;
+                Tensor upsampled = buffer("upsampled." + c.name(), h.dim(0), 2 * h.dim(1), 2 * h.dim(2), h.dim(3));
+                Upsample.forward(ctx, upsampled, h);
+                h = c.forward(upsampled);
+            }
+        }
+        return convOut.forward(normOut.forward(h));
+    }
+
+    private Tensor step(Module m, Tensor h) {
+        if (m instanceof ResBlock r) {
+            return r.forward(h, emb, training);
+        }
+        if (m instanceof AttnBlock a) {
+            return a.forward(h);
+        }
+        return ((ConvLayer) m).forward(h);
+    }
+
+    private boolean leavesSkip(Module m) {
+        int i = down.indexOf(m);
+        return m instanceof ConvLayer || !(i + 1 < down.size() && down.get(i + 1) instanceof AttnBlock);
+    }
+
+    /**
+     * Back-propagates ∂L/∂output (the shape of the last forward's result) through the network,
+     * adding every parameter's gradient. Call after {@link #forward} with the same inputs.
+     */
+    public void backward(Tensor dOut) {
+        Tensor dEmb = buffer("d_emb", emb.shape()).fill(0f);
+        Tensor dh = normOut.backward(convOut.backward(dOut));
+        List<Tensor> skipGrads = new ArrayList<>();
+        for (int k = 0; k < skips.size(); k++) {
+            skipGrads.add(buffer("d_skip." + k, skips.get(k).shape()).fill(0f));
+        }
+        // the j-th up-path residual block consumed skip (last − j)
+        List<Integer> consumed = new ArrayList<>();
+        for (int k = skips.size() - 1; k >= 0; k--) {
+            consumed.add(k);
+        }
+        int resIndex = countResBlocks(up);
+        for (int i = up.size() - 1; i >= 0; i--) {
+            Module m = up.get(i);
+            if (m instanceof ResBlock r) {
+                resIndex--;
+                Tensor dCat = r.backward(dh, dEmb);
+                int k = consumed.get(resIndex);
+                Tensor skip = skips.get(k);
+                Tensor dH = buffer("d_cat_h." + r.name(), dCat.dim(0), dCat.dim(1), dCat.dim(2), dCat.dim(3) - skip.dim(3));
+                Tensor dSkip = buffer("d_cat_skip." + r.name(), skip.shape());
+                Concat.backward(ctx, dH, dSkip, dCat);
+                Add.forward(ctx, skipGrads.get(k), skipGrads.get(k), dSkip);
+                dh = dH;
+            } else if (m instanceof AttnBlock a) {
+                dh = a.backward(dh);
+            } else {
+                ConvLayer c = (ConvLayer) m;
+                Tensor dUp = c.backward(dh);
+                Tensor d = buffer("d_upsampled." + c.name(), dUp.dim(0), dUp.dim(1) / 2, dUp.dim(2) / 2, dUp.dim(3));
+                Upsample.backward(ctx, d, dUp);
+                dh = d;
+            }
+        }
+        dh = mid1.backward(midAttn.backward(mid2.backward(dh, dEmb)), dEmb);
+        int k = skips.size() - 1;
+        for (int i = down.size() - 1; i >= 0; i--) {
+            Module m = down.get(i);
+            if (leavesSkip(m)) {
+                Tensor sum = buffer("d_sum." + k, dh.shape());
+                Add.forward(ctx, sum, dh, skipGrads.get(k--));
+                dh = sum;
+            }
+            if (m instanceof ResBlock r) {
+                dh = r.backward(dh, dEmb);
+            } else if (m instanceof AttnBlock a) {
+                dh = a.backward(dh);
+            } else {
+                dh = ((ConvLayer) m).backward(dh);
+            }
+        }
+        Tensor dIn = buffer("d_sum.0", dh.shape());
+        Add.forward(ctx, dIn, dh, skipGrads.get(0));
+        convIn.backward(dIn);
+        if (classEmb != null) {
+            classEmb.backward(dEmb);
+        }
+        Tensor dHidden = buffer("d_temb_hidden", tembSilu.shape());
+        Silu.backward(ctx, dHidden, time2.backward(dEmb), timeHidden);
+        time1.backward(dHidden);
+    }
+
+    private static int countResBlocks(List<Module> modules) {
+        int n = 0;
+        for (Module m : modules) {
+            if (m instanceof ResBlock) {
+                n++;
+            }
+        }
+        return n;
+    }
+}
