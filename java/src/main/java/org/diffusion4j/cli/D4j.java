@@ -14,6 +14,8 @@ import org.diffusion4j.Device;
  * <pre>
  *   d4j info                 backends and devices found
  *   d4j forward [options]    the forward process on Fashion-MNIST, as a PNG grid
+ *   d4j train [options]      train the Fashion-MNIST U-Net preset
+ *   d4j sample [options]     sample a checkpoint into PNGs and a labelled grid
  * </pre>
  * Exit status: 0 success, 1 failure, 2 bad usage.
  */
@@ -38,6 +40,16 @@ public final class D4j {
                 case "forward":
                     printBackends();
                     return ForwardCommand.run(ForwardCommand.Options.parse(rest));
+                case "train":
+                    printBackends();
+                    return TrainCommand.run(new Args(rest, java.util.Set.of("--quiet", "--resume")).only(java.util.Set.of(
+                            "--data", "--out", "--minutes", "--steps", "--batch", "--lr", "--warmup", "--ema", "--seed",
+                            "--device")));
+                case "sample":
+                    printBackends();
+                    return SampleCommand.run(new Args(rest, java.util.Set.of("--quiet", "--raw")).only(java.util.Set.of(
+                            "--checkpoint", "--out", "--per-label", "--guidance", "--seed", "--sampler", "--labels", "--steps",
+                            "--eta", "--device")));
                 default:
                     System.err.println("d4j: unknown command '" + args[0] + "'\n" + usage());
                     return 2;
@@ -63,7 +75,16 @@ public final class D4j {
                 "    --out DIR               output directory (default out)",
                 "    --device cpu|cuda:N|best  where to run (default best)",
                 "    --seed N                Philox seed (default 0)",
-                "    --timesteps 0,250,...   timestep indices in [0, 1000) (default 0,250,500,750,999)");
+                "    --timesteps 0,250,...   timestep indices in [0, 1000) (default 0,250,500,750,999)",
+                "  train                     train the class-conditional Fashion-MNIST U-Net",
+                "    --minutes M | --steps N  how long (default 10 minutes)",
+                "    --batch 64 --lr 1e-3 --warmup 100 --ema 0.995 --seed 0 --device best --data DIR",
+                "    --out DIR               checkpoint, loss.csv, loss.png (default out/fashion-mnist)",
+                "    --resume                continue from DIR/checkpoint.safetensors; --quiet: no progress lines",
+                "  sample                    sample a checkpoint: one PNG per image and a grid, a row per label",
+                "    --checkpoint F          (default out/fashion-mnist/checkpoint.safetensors)",
+                "    --sampler ddim|ddpm --steps 50 --eta 0 --guidance 2 --labels all|0,3,9 --per-label 10 --seed 0",
+                "    --out DIR (default out/fashion-mnist/samples); --raw: raw weights instead of EMA; --quiet");
     }
 
     static void printBackends() {
