@@ -30,6 +30,21 @@ static float* alloc_floats(size_t n) {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* C tiles of one block of output rows against every 16-column panel of packed B:
+ * tile tl has A pointers a[tl] (taps × 6), output rows crow[tl], rows[tl] real rows. */
+static void run_block(int tiles, const float* a[][MAX_TAPS * D4J_TILE_M], float* crow[][D4J_TILE_M], const int* rows,
+                      int taps, int64_t kt, const float* packed, int64_t ncols, const float* bias16) {
+    for (int64_t j = 0; j < ceil_div(ncols, 16); j++) {
+        int cols = (int)(ncols - j * 16 < 16 ? ncols - j * 16 : 16);
+        const float* bj = packed + j * taps * kt * 16;
+        for (int tl = 0; tl < tiles; tl++) {
+            float* c[D4J_TILE_M];
+            for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
+            d4j_tile_6x16(taps, a[tl], kt, bj, c, rows[tl], cols, bias16 ? bias16 + j * 16 : NULL, 0);
+        }
+    }
+}
+
 /* ---- forward ------------------------------------------------------------------- */
 
 /* packed[j][tap][ci][16] = w[tap][ci][16 j + c], zero past Cout */
@@ -84,15 +99,7 @@ int D4J_CPU(conv2d_forward)(float* y, const float* x, const float* w, const floa
                     }
             }
         }
-        for (int64_t j = 0; j < panels; j++) {
-            int cols = (int)(cout - j * 16 < 16 ? cout - j * 16 : 16);
-            const float* bj = packed + j * taps * cin * 16;
-            for (int tl = 0; tl < tiles; tl++) {
-                float* c[D4J_TILE_M];
-                for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
-                d4j_tile_6x16(taps, a[tl], cin, bj, c, rows[tl], cols, bias16 + j * 16, 0);
-            }
-        }
+        run_block(tiles, a, crow, rows, taps, cin, packed, cout, bias16);
     }
     free(packed);
     free(zero);
@@ -160,15 +167,7 @@ int D4J_CPU(conv2d_backward_data)(float* dx, const float* dy, const float* w, co
                         }
                     }
                 }
-                for (int64_t j = 0; j < panels; j++) {
-                    int cols = (int)(cin - j * 16 < 16 ? cin - j * 16 : 16);
-                    const float* bj = packed + j * taps * cout * 16;
-                    for (int tl = 0; tl < tiles; tl++) {
-                        float* c[D4J_TILE_M];
-                        for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
-                        d4j_tile_6x16(taps, a[tl], cout, bj, c, rows[tl], cols, NULL, 0);
-                    }
-                }
+                run_block(tiles, a, crow, rows, taps, cout, packed, cin, NULL);
             }
         }
     free(packed);
