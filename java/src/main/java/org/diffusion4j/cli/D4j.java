@@ -44,12 +44,12 @@ public final class D4j {
                     printBackends();
                     return TrainCommand.run(new Args(rest, java.util.Set.of("--quiet", "--resume")).only(java.util.Set.of(
                             "--data", "--out", "--minutes", "--steps", "--batch", "--lr", "--warmup", "--ema", "--seed",
-                            "--device")));
+                            "--device", "--base")));
                 case "sample":
                     printBackends();
                     return SampleCommand.run(new Args(rest, java.util.Set.of("--quiet", "--raw")).only(java.util.Set.of(
                             "--checkpoint", "--out", "--per-label", "--guidance", "--seed", "--sampler", "--labels", "--steps",
-                            "--eta", "--device")));
+                            "--eta", "--device", "--base")));
                 default:
                     System.err.println("d4j: unknown command '" + args[0] + "'\n" + usage());
                     return 2;
@@ -79,6 +79,7 @@ public final class D4j {
                 "  train                     train the class-conditional Fashion-MNIST U-Net",
                 "    --minutes M | --steps N  how long (default 10 minutes)",
                 "    --batch 64 --lr 1e-3 --warmup 100 --ema 0.995 --seed 0 --device best --data DIR",
+                "    --base 32               U-Net base channels (sample needs the same value)",
                 "    --out DIR               checkpoint, loss.csv, loss.png (default out/fashion-mnist)",
                 "    --resume                continue from DIR/checkpoint.safetensors; --quiet: no progress lines",
                 "  sample                    sample a checkpoint: one PNG per image and a grid, a row per label",

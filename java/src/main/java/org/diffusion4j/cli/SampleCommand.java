@@ -41,7 +41,7 @@ final class SampleCommand {
             case "ddpm" -> new DdpmSampler(schedule, DdpmSampler.Variance.BETA_TILDE, guidance, true);
             default -> throw new IllegalArgumentException("--sampler " + which + ": expected ddim or ddpm");
         };
-        UNetConfig config = UNetConfig.fashionMnist();
+        UNetConfig config = UNetConfig.fashionMnist(a.getInt("--base", 32));
         Safetensors.Contents c = Safetensors.read(ckpt);
         if (!config.toString().equals(c.metadata().get("config"))) {
             throw new IOException(ckpt + ": checkpoint of " + c.metadata().get("config") + ", not the Fashion-MNIST preset");

@@ -36,7 +36,7 @@ final class TrainCommand {
         Device device = D4j.parseDevice(a.get("--device", "best"));
         FashionMnist data = FashionMnist.load(Path.of(a.get("--data", FashionMnist.DEFAULT_DIR.toString())),
                 FashionMnist.Split.TRAIN);
-        UNetConfig config = UNetConfig.fashionMnist();
+        UNetConfig config = UNetConfig.fashionMnist(a.getInt("--base", 32));
         System.out.printf("training %s on %s: batch %d, lr %g (warm-up %d), EMA %s, %s%n", config, device, cfg.batchSize(),
                 cfg.lr(), cfg.warmupSteps(), cfg.emaDecay(),
                 maxSteps < Long.MAX_VALUE ? maxSteps + " steps" : minutes + " minutes");

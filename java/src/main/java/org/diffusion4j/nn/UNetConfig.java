@@ -46,7 +46,12 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
      * enough to train on two CPU cores.
      */
     public static UNetConfig fashionMnist() {
-        return new UNetConfig(28, 1, 32, new int[] {1, 2, 2}, 1, new int[] {7}, 4, 8, 0.1f, 10, 128);
+        return fashionMnist(32);
+    }
+
+    /** The Fashion-MNIST preset with another base width (a multiple of 8); the time embedding is 4× base. */
+    public static UNetConfig fashionMnist(int baseChannels) {
+        return new UNetConfig(28, 1, baseChannels, new int[] {1, 2, 2}, 1, new int[] {7}, 4, 8, 0.1f, 10, 4 * baseChannels);
     }
 
     @Override
