@@ -248,7 +248,8 @@ d4j_status d4j_dropout_forward(d4j_ctx* ctx, d4j_tensor* y, uint64_t* mask_seed,
                                const d4j_tensor* x, float p);
 d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, float p, uint64_t mask_seed,
                                 uint64_t mask_offset);
-/* loss (one element) = mean((pred - target)^2); dpred (or NULL) = 2 (pred - target) / numel, overwritten. */
+/* loss (one element) = mean((pred - target)^2), the sum accumulated in float64 on both backends;
+ * dpred (or NULL) = 2 (pred - target) / numel, overwritten. pred, target, dpred: any shape, all alike. */
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
                         const d4j_tensor* target);
 
