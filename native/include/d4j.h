@@ -190,7 +190,12 @@ d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor*
 /* GroupNorm (Wu & He 2018), with SiLU fused when silu != 0: y = SiLU(GN(x)).
  * x, y (N, ..., C) channels last, at most 4096 channels; C divisible by groups;
  * gamma, beta (C); mean, rstd (N, groups) receive the statistics (biased
- * variance, rstd = 1/sqrt(var + eps)) that the backward pass needs. */
+ * variance, rstd = 1/sqrt(var + eps)) that the backward pass needs.
+ * Statistics in one pass over x: float32 mean and sum of squared deviations
+ * per block of pixels (CPU: 64-pixel chunks; CUDA: per-thread Welford), merged
+ * with Chan et al.'s pairwise update (CPU in float64). Deviations are taken
+ * from a local mean, never E[x²] − E[x]², so an offset |mean| >> std costs
+ * no digits. */
 d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, d4j_tensor* rstd, const d4j_tensor* x,
                                  const d4j_tensor* gamma, const d4j_tensor* beta, int32_t groups, float eps,
                                  int32_t silu);
@@ -248,7 +253,8 @@ d4j_status d4j_dropout_forward(d4j_ctx* ctx, d4j_tensor* y, uint64_t* mask_seed,
                                const d4j_tensor* x, float p);
 d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, float p, uint64_t mask_seed,
                                 uint64_t mask_offset);
-/* loss (one element) = mean((pred - target)^2); dpred (or NULL) = 2 (pred - target) / numel, overwritten. */
+/* loss (one element) = mean((pred - target)^2), the sum accumulated in float64 on both backends;
+ * dpred (or NULL) = 2 (pred - target) / numel, overwritten. pred, target, dpred: any shape, all alike. */
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
                         const d4j_tensor* target);
 

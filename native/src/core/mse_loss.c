@@ -23,9 +23,17 @@ d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const
     }
     if (loss == pred || loss == target) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "loss must not alias an input");
     float* dp = dpred ? dpred->data : NULL;
-    if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_mse_loss(fn, ctx->ordinal, ctx->stream, loss->data, dp, pred->data, target->data,
-                                              pred->numel));
+    if (ctx->device_type == D4J_DEVICE_CUDA) {
+        /* scratch from the caching allocator: same stream, so releasing it right after the
+         * launches is safe (the next user of the block is queued behind them) */
+        size_t bytes = d4j_alloc_round(D4J_CUDA_MSE_BLOCKS * sizeof(double));
+        void* scratch = NULL;
+        D4J_TRY(d4j_alloc(fn, &ctx->alloc, bytes, &scratch));
+        d4j_status st = D4J_CUDA(fn, d4j_cuda_mse_loss(fn, ctx->ordinal, ctx->stream, loss->data, dp, pred->data,
+                                                        target->data, pred->numel, (double*)scratch));
+        d4j_release(&ctx->alloc, scratch, bytes);
+        return st;
+    }
     D4J_CPU_DISPATCH(mse_loss)(loss->data, dp, pred->data, target->data, pred->numel);
     return D4J_OK;
 }

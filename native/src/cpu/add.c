@@ -1,5 +1,5 @@
 /* add.c — y = a + b elementwise (CPU); y may alias a or b. */
-#include "../core/pointwise.h"
+#include "../core/add.h"
 
 void D4J_CPU(add)(float* y, const float* a, const float* b, int64_t n) {
 #pragma omp parallel for schedule(static) if (n >= D4J_CPU_PARALLEL_MIN)

@@ -3,7 +3,7 @@
  * (the U-Net adds its projected time embedding this way), and its gradient,
  * the sum over the map's pixels (CPU).
  */
-#include "../core/pointwise.h"
+#include "../core/add_per_sample.h"
 
 void D4J_CPU(add_per_sample)(float* y, const float* x, const float* b, int64_t n, int64_t p, int64_t c) {
 #pragma omp parallel for schedule(static) if (n * p * c >= D4J_CPU_PARALLEL_MIN)

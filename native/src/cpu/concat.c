@@ -1,7 +1,7 @@
 /* concat.c — channel concatenation for skip connections (CPU), NHWC: y = [a | b] per pixel. */
 #include <string.h>
 
-#include "../core/pointwise.h"
+#include "../core/concat.h"
 
 void D4J_CPU(concat_forward)(float* y, const float* a, const float* b, int64_t pixels, int64_t ca, int64_t cb) {
 #pragma omp parallel for schedule(static) if (pixels * (ca + cb) >= D4J_CPU_PARALLEL_MIN)

@@ -1,6 +1,6 @@
 /* silu.c — SiLU(x) = x·σ(x) and its derivative σ(x)(1 + x(1 − σ(x))) (CPU). */
 #include "../core/expf.h"
-#include "../core/pointwise.h"
+#include "../core/silu.h"
 
 void D4J_CPU(silu_forward)(float* restrict y, const float* restrict x, int64_t n) {
 #pragma omp parallel for schedule(static) if (n >= D4J_CPU_PARALLEL_MIN)

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "../core/pointwise.h"
+#include "../core/upsample.h"
 
 void D4J_CPU(upsample2x_forward)(float* restrict y, const float* restrict x, int64_t rows, int64_t w, int64_t c) {
 #pragma omp parallel for schedule(static) if (rows * w * c * 4 >= D4J_CPU_PARALLEL_MIN)

@@ -33,4 +33,18 @@ static inline unsigned d4j_cuda_grid(int64_t work_items) {
     return (unsigned)(blocks < 1 ? 1 : blocks > cap ? cap : blocks);
 }
 
+/* for (int64_t i = global thread index; i < n; i += threads in the grid) */
+#define D4J_GRID_STRIDE(i, n) \
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+/* The whole body of a launcher taking (fn, ordinal, stream, ...) that runs one
+ * elementwise kernel over `work` items on the context's stream. */
+#define D4J_CUDA_LAUNCH(kernel, work, ...)                                                        \
+    do {                                                                                          \
+        D4J_CUDA_TRY(fn, cudaSetDevice(ordinal));                                                 \
+        kernel<<<d4j_cuda_grid(work), D4J_CUDA_THREADS, 0, (cudaStream_t)stream>>>(__VA_ARGS__);  \
+        D4J_CUDA_TRY(fn, cudaGetLastError());                                                     \
+        return D4J_OK;                                                                            \
+    } while (0)
+
 #endif /* D4J_CUDA_CHECK_H */

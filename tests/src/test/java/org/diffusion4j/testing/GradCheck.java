@@ -1,6 +1,7 @@
 package org.diffusion4j.testing;
 
 import java.util.function.Function;
+import org.diffusion4j.Tensor;
 
 /**
  * Finite-difference gradient check, the second opinion beside libtorch: for a scalar loss
@@ -34,6 +35,21 @@ public final class GradCheck {
             worst = Math.max(worst, err);
         }
         return worst;
+    }
+
+    /**
+     * The same for an op on tensors: {@code input} takes each perturbed point, {@code forward}
+     * recomputes {@code output} from it; afterwards {@code input} holds {@code x} again.
+     */
+    public static double maxRelativeError(Tensor input, Runnable forward, Tensor output, float[] x, float[] r,
+            float[] analytic, float h, int samples) {
+        double e = maxRelativeError(v -> {
+            input.copyFrom(v);
+            forward.run();
+            return output.toArray();
+        }, x, r, analytic, h, samples);
+        input.copyFrom(x);
+        return e;
     }
 
     static double loss(float[] y, float[] r) {
