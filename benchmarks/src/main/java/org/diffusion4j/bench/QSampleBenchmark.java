@@ -71,6 +71,7 @@ public class QSampleBenchmark {
     @Benchmark
     public Tensor d4j() {
         schedule.qSample(ctx, xt, eps, x0, t);
+        ctx.synchronize(); // a no-op on the CPU; on a GPU the time must include the kernel, not just its launch
         return xt;
     }
 
