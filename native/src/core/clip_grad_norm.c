@@ -19,6 +19,9 @@ d4j_status d4j_clip_grad_norm(d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const*
     D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, NULL, NULL));
     for (int32_t i = 0; i < count; i++)
         if (grads[i] == norm) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "grads[%d] is the norm tensor", i);
+    static const char* const names[1] = {"grads"};
+    static const int written[1] = {1};
+    D4J_TRY(d4j_check_distinct(fn, 1, &grads, names, written, count));
     if (!(max_norm > 0.0f) || !isfinite(max_norm))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "max_norm is %g; it must be finite and > 0", (double)max_norm);
     if (ctx->device_type == D4J_DEVICE_CUDA) {

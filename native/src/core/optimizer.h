@@ -1,7 +1,7 @@
 /*
  * optimizer.h — internal declarations of the multi-tensor optimizer ops:
  * AdamW (adamw.c), global-norm gradient clipping (clip_grad_norm.c) and the
- * EMA of weights (ema.c), and the check of their tensor lists.
+ * EMA of weights (ema.c), and the checks of their tensor lists (tensor_list.c).
  */
 #ifndef D4J_OPTIMIZER_H
 #define D4J_OPTIMIZER_H
@@ -41,5 +41,9 @@ d4j_status d4j_cuda_ema(const char* fn, int ordinal, void* stream, float* ema, c
 struct d4j_tensor;
 d4j_status d4j_check_tensor_list(const char* fn, const char* name, d4j_tensor* const* list, int32_t count,
                                  const d4j_ctx* ctx, d4j_tensor* const* like, const char* like_name);
+/* A tensor an op writes (a list with written[l] != 0) may appear only once across all the lists;
+ * tensors it only reads may repeat. Names the first two places of a repeated one. */
+d4j_status d4j_check_distinct(const char* fn, int nlists, d4j_tensor* const* const* lists, const char* const* names,
+                              const int* written, int32_t count);
 
 #endif /* D4J_OPTIMIZER_H */
