@@ -34,13 +34,15 @@ d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* c
     d4j_adamw_step_params h = {lr, beta1, beta2, eps, weight_decay, 0.0f, 0.0f};
     h.step_size = (float)((double)lr / (1.0 - pow((double)beta1, (double)step)));
     h.bias2_sqrt_inv = (float)(1.0 / sqrt(1.0 - pow((double)beta2, (double)step)));
-    for (int32_t i = 0; i < count; i++) {
-        if (ctx->device_type == D4J_DEVICE_CUDA) {
-            D4J_TRY(D4J_CUDA(fn, d4j_cuda_adamw(fn, ctx->ordinal, ctx->stream, params[i]->data, m[i]->data, v[i]->data,
-                                                grads[i]->data, params[i]->numel, &h)));
-        } else {
-            D4J_CPU_DISPATCH(adamw)(params[i]->data, m[i]->data, v[i]->data, grads[i]->data, params[i]->numel, &h);
+    if (ctx->device_type == D4J_DEVICE_CUDA) { /* one launch per D4J_TABLE_TENSORS tensors */
+        d4j_tensor_table t;
+        for (int32_t i = 0; i < count;) {
+            i = d4j_table_fill(&t, 4, lists, i, count);
+            D4J_TRY(D4J_CUDA(fn, d4j_cuda_adamw(fn, ctx->ordinal, ctx->stream, &t, &h)));
         }
+        return D4J_OK;
     }
+    for (int32_t i = 0; i < count; i++)
+        D4J_CPU_DISPATCH(adamw)(params[i]->data, m[i]->data, v[i]->data, grads[i]->data, params[i]->numel, &h);
     return D4J_OK;
 }

@@ -1,4 +1,4 @@
-/* tensor_list.c — checks the tensor lists of the multi-tensor optimizer ops. */
+/* tensor_list.c — checks the tensor lists of the multi-tensor optimizer ops and packs them into launch tables. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -57,4 +57,15 @@ d4j_status d4j_check_distinct(const char* fn, int nlists, d4j_tensor* const* con
     }
     free(all);
     return st;
+}
+
+int32_t d4j_table_fill(d4j_tensor_table* t, int nlists, d4j_tensor* const* const* lists, int32_t first, int32_t count) {
+    int32_t i = first;
+    t->count = 0;
+    t->start[0] = 0;
+    for (; i < count && t->count < D4J_TABLE_TENSORS; i++, t->count++) {
+        for (int l = 0; l < nlists; l++) t->data[l][t->count] = lists[l][i]->data;
+        t->start[t->count + 1] = t->start[t->count] + lists[0][i]->numel;
+    }
+    return i;
 }
