@@ -145,6 +145,7 @@ int main(void) {
     attention_case(40, 1, 50, 16, 1);  /* one item per (sample, head) */
     attention_case(1, 1, 130, 256, 2); /* D = 128 */
     attention_case(9, 4, 4, 36, 4);    /* D = 9, 36 pairs */
+    attention_case(3, 1, 1, 8, 2);     /* one token: out = v, dq = dk = 0 */
     bad_inputs();
     CHECK_OK(d4j_ctx_free(ctx));
     return finish("test_attention");
