@@ -263,16 +263,20 @@ d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const
 /* One AdamW step (PyTorch's AdamW) over `count` tensors: for each i,
  * params[i] -= lr·weight_decay·params[i]; m, v updated with beta1, beta2;
  * params[i] -= lr/(1-beta1^step) · m / (sqrt(v)/sqrt(1-beta2^step) + eps).
- * params, m, v, grads: arrays of count tensors, pairwise the same shape; step >= 1. */
+ * params, m, v, grads: arrays of count >= 1 tensors, pairwise the same shape; a tensor in
+ * params, m or v appears once in all four lists (grads may repeat). lr, weight_decay >= 0,
+ * beta1, beta2 in [0, 1), eps > 0, step >= 1. On CUDA one launch per 32 tensors. */
 d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* const* m, d4j_tensor* const* v,
                           d4j_tensor* const* grads, int32_t count, float lr, float beta1, float beta2, float eps,
                           float weight_decay, int64_t step);
-/* Global L2 norm of all grads into norm (one element), then every grad scaled
- * by min(1, max_norm / (norm + 1e-6)) (PyTorch's clip_grad_norm_); no host
- * synchronisation on CUDA. */
+/* Global L2 norm of all grads into norm (one element; squares summed in float64
+ * on both backends), then every grad scaled by min(1, max_norm / (norm + 1e-6))
+ * (PyTorch's clip_grad_norm_); max_norm > 0, grads distinct. No host
+ * synchronisation on CUDA: the norm and the factor stay on the device. */
 d4j_status d4j_clip_grad_norm(d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const* grads, int32_t count,
                               float max_norm);
-/* ema[i] = decay·ema[i] + (1 - decay)·params[i], decay in [0, 1]. */
+/* ema[i] = decay·ema[i] + (1 - decay)·params[i], decay in [0, 1]; an ema tensor
+ * appears once in both lists. */
 d4j_status d4j_ema_update(d4j_ctx* ctx, d4j_tensor* const* ema, d4j_tensor* const* params, int32_t count, float decay);
 
 #ifdef __cplusplus

@@ -58,4 +58,33 @@ static inline void test_data(float* x, int64_t n, uint32_t seed) {
     }
 }
 
+/* A tensor on ctx holding `data`, or poisoned with NaN when data is NULL (an unwritten element then shows). */
+static inline d4j_tensor* tensor_of(d4j_ctx* ctx, const int64_t* shape, int nd, const float* data) {
+    d4j_tensor* t = NULL;
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) n *= shape[i];
+    CHECK_OK(d4j_tensor_create(ctx, &t, shape, nd));
+    if (data) CHECK_OK(d4j_tensor_upload(ctx, t, data, n));
+    else CHECK_OK(d4j_tensor_fill(ctx, t, NAN));
+    return t;
+}
+
+/* A malloc'd host copy of t's n elements. */
+static inline float* download(d4j_ctx* ctx, const d4j_tensor* t, int64_t n) {
+    float* out = malloc((size_t)n * sizeof(float));
+    CHECK_OK(d4j_tensor_download(ctx, out, t, n));
+    return out;
+}
+
+/* ‖a − ref‖ / ‖ref‖; infinite when a holds a NaN (an unwritten element). */
+static inline double rel_err(const float* a, const double* ref, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (a[i] != a[i]) return INFINITY;
+        num += (a[i] - ref[i]) * (a[i] - ref[i]);
+        den += ref[i] * ref[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
 #endif /* D4J_TEST_CHECK_H */

@@ -15,28 +15,34 @@ d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* c
     D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, params, "params"));
     D4J_TRY(d4j_check_tensor_list(fn, "m", m, count, ctx, params, "params"));
     D4J_TRY(d4j_check_tensor_list(fn, "v", v, count, ctx, params, "params"));
-    for (int32_t i = 0; i < count; i++)
-        if (m[i] == v[i] || m[i] == grads[i] || v[i] == grads[i])
-            return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "m[%d], v[%d] and grads[%d] must be distinct", i, i, i);
-    if (!(lr >= 0.0f) || !isfinite(lr)) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "lr is %g; it must be >= 0", (double)lr);
+    d4j_tensor* const* lists[4] = {params, m, v, grads};
+    static const char* const names[4] = {"params", "m", "v", "grads"};
+    static const int written[4] = {1, 1, 1, 0};
+    D4J_TRY(d4j_check_distinct(fn, 4, lists, names, written, count));
+    if (!(lr >= 0.0f) || !isfinite(lr))
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "lr is %g; it must be finite and >= 0", (double)lr);
     if (!(beta1 >= 0.0f && beta1 < 1.0f))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "beta1 is %g; it must be in [0, 1)", (double)beta1);
     if (!(beta2 >= 0.0f && beta2 < 1.0f))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "beta2 is %g; it must be in [0, 1)", (double)beta2);
-    if (!(eps > 0.0f) || !isfinite(eps)) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "eps is %g; it must be > 0", (double)eps);
+    if (!(eps > 0.0f) || !isfinite(eps))
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "eps is %g; it must be finite and > 0", (double)eps);
     if (!(weight_decay >= 0.0f) || !isfinite(weight_decay))
-        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "weight_decay is %g; it must be >= 0", (double)weight_decay);
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "weight_decay is %g; it must be finite and >= 0",
+                        (double)weight_decay);
     if (step < 1) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "step is %lld; steps count from 1", (long long)step);
     d4j_adamw_step_params h = {lr, beta1, beta2, eps, weight_decay, 0.0f, 0.0f};
     h.step_size = (float)((double)lr / (1.0 - pow((double)beta1, (double)step)));
     h.bias2_sqrt_inv = (float)(1.0 / sqrt(1.0 - pow((double)beta2, (double)step)));
-    for (int32_t i = 0; i < count; i++) {
-        if (ctx->device_type == D4J_DEVICE_CUDA) {
-            D4J_TRY(D4J_CUDA(fn, d4j_cuda_adamw(fn, ctx->ordinal, ctx->stream, params[i]->data, m[i]->data, v[i]->data,
-                                                grads[i]->data, params[i]->numel, &h)));
-        } else {
-            D4J_CPU_DISPATCH(adamw)(params[i]->data, m[i]->data, v[i]->data, grads[i]->data, params[i]->numel, &h);
+    if (ctx->device_type == D4J_DEVICE_CUDA) { /* one launch per D4J_TABLE_TENSORS tensors */
+        d4j_tensor_table t;
+        for (int32_t i = 0; i < count;) {
+            i = d4j_table_fill(&t, 4, lists, i, count);
+            D4J_TRY(D4J_CUDA(fn, d4j_cuda_adamw(fn, ctx->ordinal, ctx->stream, &t, &h)));
         }
+        return D4J_OK;
     }
+    for (int32_t i = 0; i < count; i++)
+        D4J_CPU_DISPATCH(adamw)(params[i]->data, m[i]->data, v[i]->data, grads[i]->data, params[i]->numel, &h);
     return D4J_OK;
 }

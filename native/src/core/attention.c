@@ -3,6 +3,8 @@
  * (see d4j.h). qkv may be (N, L, 3C) or (N, H, W, 3C); every dim between the
  * first and the last counts towards the L tokens.
  */
+#include <omp.h>
+
 #include "attention.h"
 #include "backend_cuda.h"
 #include "internal.h"
@@ -50,6 +52,14 @@ static d4j_status check_lse(const char* fn, const d4j_tensor* lse, const d4j_att
     return D4J_OK;
 }
 
+/* The CPU kernels' scratch, from the context's caching allocator: no page faults in steady state. */
+static d4j_status cpu_scratch(const char* fn, d4j_ctx* ctx, const d4j_attn_shape* s, int backward, int threads,
+                              float** scratch, size_t* bytes) {
+    int64_t floats = threads * d4j_attn_thread_floats(s, backward) + d4j_attn_shared_floats(s, backward);
+    *bytes = d4j_alloc_round((size_t)floats * sizeof(float));
+    return d4j_alloc(fn, &ctx->alloc, *bytes, (void**)scratch);
+}
+
 d4j_status d4j_attention_forward(d4j_ctx* ctx, d4j_tensor* out, d4j_tensor* lse, const d4j_tensor* qkv, int32_t heads) {
     static const char* fn = "d4j_attention_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
@@ -63,8 +73,12 @@ d4j_status d4j_attention_forward(d4j_ctx* ctx, d4j_tensor* out, d4j_tensor* lse,
     if (out == lse) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "out and lse must be distinct");
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_attention_forward(fn, ctx->ordinal, ctx->stream, out->data, lse->data, qkv->data, &s));
-    if (D4J_CPU_DISPATCH(attention_forward)(out->data, lse->data, qkv->data, &s))
-        return d4j_no_scratch(fn);
+    int threads = omp_get_max_threads();
+    float* scratch = NULL;
+    size_t bytes = 0;
+    D4J_TRY(cpu_scratch(fn, ctx, &s, 0, threads, &scratch, &bytes));
+    D4J_CPU_DISPATCH(attention_forward)(out->data, lse->data, qkv->data, &s, scratch, threads);
+    d4j_release(&ctx->alloc, scratch, bytes);
     return D4J_OK;
 }
 
@@ -93,7 +107,12 @@ d4j_status d4j_attention_backward(d4j_ctx* ctx, d4j_tensor* dqkv, const d4j_tens
         d4j_release(&ctx->alloc, scratch, bytes); /* stream-ordered: the next user queues behind */
         return st;
     }
-    if (D4J_CPU_DISPATCH(attention_backward)(dqkv->data, dout->data, qkv->data, out->data, lse->data, &s))
-        return d4j_no_scratch(fn);
+    int threads = omp_get_max_threads();
+    float* scratch = NULL;
+    size_t bytes = 0;
+    D4J_TRY(cpu_scratch(fn, ctx, &s, 1, threads, &scratch, &bytes));
+    D4J_CPU_DISPATCH(attention_backward)(dqkv->data, dout->data, qkv->data, out->data, lse->data, &s, scratch,
+                                         threads);
+    d4j_release(&ctx->alloc, scratch, bytes);
     return D4J_OK;
 }

@@ -5,6 +5,38 @@
 #include "internal.h"
 #include "optimizer.h"
 
+#ifdef D4J_WITH_CUDA
+/* On CUDA nothing comes back to the host: per-block float64 partials of Σg² (one table of
+ * tensors per launch), then one block sums them in a fixed order into the norm and the
+ * clipping coefficient, which the scaling launches read from device memory. */
+static d4j_status clip_cuda(const char* fn, d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const* grads, int32_t count,
+                            float max_norm) {
+    int32_t tables = (count + D4J_TABLE_TENSORS - 1) / D4J_TABLE_TENSORS;
+    size_t bytes = d4j_alloc_round((size_t)tables * D4J_CUDA_TABLE_BLOCKS * sizeof(double) + sizeof(double));
+    void* scratch = NULL;
+    D4J_TRY(d4j_alloc(fn, &ctx->alloc, bytes, &scratch));
+    double* partials = (double*)scratch;
+    float* coef = (float*)(partials + (size_t)tables * D4J_CUDA_TABLE_BLOCKS);
+    d4j_tensor_table t;
+    d4j_status st = D4J_OK;
+    int64_t used = 0;
+    for (int32_t i = 0; st == D4J_OK && i < count;) {
+        int blocks = 0;
+        i = d4j_table_fill(&t, 1, &grads, i, count);
+        st = d4j_cuda_sum_squares(fn, ctx->ordinal, ctx->stream, partials + used, &blocks, &t);
+        used += blocks;
+    }
+    if (st == D4J_OK)
+        st = d4j_cuda_clip_finish(fn, ctx->ordinal, ctx->stream, norm->data, coef, partials, used, max_norm);
+    for (int32_t i = 0; st == D4J_OK && i < count;) {
+        i = d4j_table_fill(&t, 1, &grads, i, count);
+        st = d4j_cuda_clip_scale(fn, ctx->ordinal, ctx->stream, &t, coef);
+    }
+    d4j_release(&ctx->alloc, scratch, bytes); /* stream-ordered: the next user queues behind */
+    return st;
+}
+#endif
+
 d4j_status d4j_clip_grad_norm(d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const* grads, int32_t count,
                               float max_norm) {
     static const char* fn = "d4j_clip_grad_norm";
@@ -19,24 +51,12 @@ d4j_status d4j_clip_grad_norm(d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const*
     D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, NULL, NULL));
     for (int32_t i = 0; i < count; i++)
         if (grads[i] == norm) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "grads[%d] is the norm tensor", i);
+    static const char* const names[1] = {"grads"};
+    static const int written[1] = {1};
+    D4J_TRY(d4j_check_distinct(fn, 1, &grads, names, written, count));
     if (!(max_norm > 0.0f) || !isfinite(max_norm))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "max_norm is %g; it must be finite and > 0", (double)max_norm);
-    if (ctx->device_type == D4J_DEVICE_CUDA) {
-        /* no host round trip: the sum, the norm and the factor stay on the device */
-        size_t bytes = d4j_alloc_round(sizeof(float));
-        void* sumsq = NULL;
-        D4J_TRY(d4j_alloc(fn, &ctx->alloc, bytes, &sumsq));
-        d4j_status st = D4J_CUDA(fn, d4j_cuda_clip_finish(fn, ctx->ordinal, ctx->stream, NULL, (float*)sumsq));
-        for (int32_t i = 0; st == D4J_OK && i < count; i++)
-            st = D4J_CUDA(fn, d4j_cuda_sum_squares(fn, ctx->ordinal, ctx->stream, (float*)sumsq, grads[i]->data,
-                                                   grads[i]->numel));
-        if (st == D4J_OK) st = D4J_CUDA(fn, d4j_cuda_clip_finish(fn, ctx->ordinal, ctx->stream, norm->data, (float*)sumsq));
-        for (int32_t i = 0; st == D4J_OK && i < count; i++)
-            st = D4J_CUDA(fn, d4j_cuda_clip_scale(fn, ctx->ordinal, ctx->stream, grads[i]->data, grads[i]->numel,
-                                                  norm->data, max_norm));
-        d4j_release(&ctx->alloc, sumsq, bytes);
-        return st;
-    }
+    if (ctx->device_type == D4J_DEVICE_CUDA) return D4J_CUDA(fn, clip_cuda(fn, ctx, norm, grads, count, max_norm));
     double sum = 0.0;
     for (int32_t i = 0; i < count; i++) sum += D4J_CPU_DISPATCH(sum_squares)(grads[i]->data, grads[i]->numel);
     double total = sqrt(sum);

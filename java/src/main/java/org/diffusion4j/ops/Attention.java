@@ -12,11 +12,13 @@ import org.diffusion4j.internal.Native;
  * (N, H, W, 3C) with channels [q | k | v], head h on channels [hD, (h+1)D), D = C/heads;
  * out has qkv's leading dims and C channels, out = softmax(q kᵀ/√D) v per head; lse
  * (N, heads, L) keeps the softmax normalizers so the backward recomputes, never stores, the
- * attention matrix.
+ * attention matrix. heads must divide C; on CUDA the head size D is at most 128. Bad shapes and
+ * values throw {@link org.diffusion4j.D4jException} naming them.
  */
 public final class Attention {
     private Attention() {}
 
+    /** out (qkv's leading dims, C channels) and lse (N, heads, L) overwritten. */
     public static void forward(Context ctx, Tensor out, Tensor lse, Tensor qkv, int heads) {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_attention_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(out, "out")),

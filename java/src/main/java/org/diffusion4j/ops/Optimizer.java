@@ -12,7 +12,10 @@ import org.diffusion4j.internal.Native;
 /**
  * Multi-tensor optimizer steps: AdamW (PyTorch's formulation), global-norm gradient clipping
  * (PyTorch's clip_grad_norm_, the norm kept on the device) and the exponential moving average
- * of weights. Lists are matched by index and must be the same length.
+ * of weights. Lists are matched by index, must be the same non-zero length and pairwise the same
+ * shape; a tensor an op writes (params, m, v; ema; clipped grads) may appear only once across its
+ * lists. On CUDA each op launches one kernel per 32 tensors. Bad values throw
+ * {@link org.diffusion4j.D4jException} naming them.
  */
 public final class Optimizer {
     private Optimizer() {}
@@ -24,7 +27,10 @@ public final class Optimizer {
         }
     }
 
-    /** One AdamW step (step counts from 1) updating params, m and v in place. */
+    /**
+     * One AdamW step (step counts from 1) updating params, m and v in place: p ← p − lr·wd·p, then
+     * Adam with bias corrections 1 − β^step. lr, weightDecay ≥ 0; β1, β2 in [0, 1); eps &gt; 0.
+     */
     public static void adamwStep(Context ctx, List<Tensor> params, List<Tensor> m, List<Tensor> v, List<Tensor> grads,
             AdamW h, long step) {
         Objects.requireNonNull(ctx, "ctx");
@@ -39,7 +45,10 @@ public final class Optimizer {
         }
     }
 
-    /** Writes the global L2 norm of grads into {@code norm} (one element) and scales grads to at most maxNorm. */
+    /**
+     * Writes the global L2 norm of grads into {@code norm} (one element) and scales every grad by
+     * min(1, maxNorm / (norm + 1e-6)); maxNorm &gt; 0. Nothing is read back to the host.
+     */
     public static void clipGradNorm(Context ctx, Tensor norm, List<Tensor> grads, float maxNorm) {
         Objects.requireNonNull(ctx, "ctx");
         int count = sameSize(grads, "grads");
@@ -49,7 +58,7 @@ public final class Optimizer {
         }
     }
 
-    /** ema ← decay·ema + (1 − decay)·params. */
+    /** ema ← decay·ema + (1 − decay)·params, decay in [0, 1]. */
     public static void emaUpdate(Context ctx, List<Tensor> ema, List<Tensor> params, float decay) {
         Objects.requireNonNull(ctx, "ctx");
         int count = sameSize(ema, "ema", params, "params");

@@ -1,17 +1,23 @@
 package org.diffusion4j.ops;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.diffusion4j.Context;
+import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** CUDA attention against the CPU backend; skipped, with the reason printed, without a GPU. */
+/**
+ * CUDA attention (out, lse, dqkv) against the CPU backend, head sizes 2 to 128 (the CUDA kernels'
+ * limit) and L from 5 to 256; skipped, with the reason printed, without a GPU.
+ */
 class CudaAttentionTest {
     @BeforeEach
     void needsAGpu() {
@@ -36,13 +42,24 @@ class CudaAttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1, 49, 12, 3", "2, 196, 40, 4", "64, 256, 128, 4"})
+    @CsvSource({"1, 49, 12, 3", "2, 196, 40, 4", "64, 256, 128, 4", "64, 64, 128, 4", "3, 5, 8, 1", "1, 130, 256, 2"})
     void cudaMatchesCpu(int n, int l, int c, int heads) {
         float[][] cpu = run(Device.cpu(), n, l, c, heads);
         float[][] gpu = run(Device.cuda(0), n, l, c, heads);
         for (int i = 0; i < 3; i++) {
             double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 2e-5, "output " + i + " CUDA vs CPU relative error " + e);
+        }
+    }
+
+    @Test
+    void headsOver128ChannelsAreRefusedByName() {
+        try (Context ctx = Context.create(Device.cuda(0));
+                Tensor qkv = Tensor.zeros(ctx, 1, 4, 3 * 256);
+                Tensor out = Tensor.empty(ctx, 1, 4, 256);
+                Tensor lse = Tensor.empty(ctx, 1, 1, 4)) {
+            D4jException e = assertThrows(D4jException.class, () -> Attention.forward(ctx, out, lse, qkv, 1));
+            assertTrue(e.getMessage().contains("head size C/heads is 256"), e.getMessage());
         }
     }
 }

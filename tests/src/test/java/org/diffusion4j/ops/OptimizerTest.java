@@ -8,15 +8,20 @@ import java.util.ArrayList;
 import java.util.List;
 import org.diffusion4j.Context;
 import org.diffusion4j.D4jException;
+import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Device;
+import org.diffusion4j.Status;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.testing.Torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * AdamW over several steps against a float64 loop of PyTorch's AdamW formulas, clipping against
- * the float64 global norm, EMA against its float64 recurrence. Tolerance 1e-6 relative: a few
- * float32 roundings per element per step.
+ * AdamW over several steps against a float64 loop of PyTorch's AdamW formulas and against
+ * libtorch's AdamW, clipping against the float64 global norm and libtorch's clip_grad_norm_, EMA
+ * against its float64 recurrence; bad arguments. Tolerance 1e-6 relative: a few float32 roundings
+ * per element per step.
  */
 class OptimizerTest {
     private static final int[][] SHAPES = {{3, 3, 5, 7}, {129}, {13, 64}};
@@ -72,48 +77,83 @@ class OptimizerTest {
                 double e = Torch.relativeError(got, want);
                 assertTrue(e < 1e-6, "tensor " + k + " after 5 AdamW steps: relative error " + e);
             }
-            D4jException step0 = assertThrows(D4jException.class, () -> Optimizer.adamwStep(ctx, tp, tm, tv, tg, h, 0));
-            assertTrue(step0.getMessage().contains("step is 0"), step0.getMessage());
-            D4jException beta = assertThrows(D4jException.class,
-                    () -> Optimizer.adamwStep(ctx, tp, tm, tv, tg, new Optimizer.AdamW(1e-3f, 1f, 0.9f, 1e-8f, 0f), 1));
-            assertTrue(beta.getMessage().contains("beta1 is 1"), beta.getMessage());
-            D4jException same = assertThrows(D4jException.class, () -> Optimizer.adamwStep(ctx, tp, tm, tm, tg, h, 1));
-            assertTrue(same.getMessage().contains("must be distinct"), same.getMessage());
-            IllegalArgumentException sizes = assertThrows(IllegalArgumentException.class,
-                    () -> Optimizer.adamwStep(ctx, tp, tm.subList(0, 2), tv, tg, h, 1));
-            assertTrue(sizes.getMessage().contains("m has 2 tensors"), sizes.getMessage());
         }
     }
 
-    /** The same five steps through libtorch's own AdamW optimizer. */
+    /** Five steps of libtorch's own AdamW optimizer over three parameter tensors (one 4-D). */
     @Test
     void adamwMatchesLibtorchAdamW() {
-        int n = 777;
-        float[] init = Torch.random(94, n, 1f);
-        org.bytedeco.pytorch.Tensor ref = Torch.tensor(init, n).set_requires_grad(true);
+        int[][] shapes = {{777}, {3, 3, 8, 16}, {5, 1}};
+        List<org.bytedeco.pytorch.Tensor> refs = new ArrayList<>();
+        org.bytedeco.pytorch.TensorVector refVector = new org.bytedeco.pytorch.TensorVector();
+        for (int k = 0; k < shapes.length; k++) {
+            org.bytedeco.pytorch.Tensor r = Torch.tensor(Torch.random(94 + k, numel(shapes[k]), 1f), longs(shapes[k]))
+                    .set_requires_grad(true);
+            refs.add(r);
+            refVector.push_back(r);
+        }
         org.bytedeco.pytorch.AdamWOptions options = new org.bytedeco.pytorch.AdamWOptions(3e-3);
         // betas is a std::tuple<double, double>, which libstdc++ lays out last element first
         options.betas().put(1, 0.8);
         options.betas().put(0, 0.95);
         options.eps().put(1e-6);
         options.weight_decay().put(0.1);
-        org.bytedeco.pytorch.AdamW torchAdamW = new org.bytedeco.pytorch.AdamW(new org.bytedeco.pytorch.TensorVector(ref), options);
-        try (Context ctx = Context.create(Device.cpu());
-                Tensor p = Tensor.of(ctx, init, n);
-                Tensor m = Tensor.zeros(ctx, n);
-                Tensor v = Tensor.zeros(ctx, n);
-                Tensor g = Tensor.empty(ctx, n)) {
+        org.bytedeco.pytorch.AdamW torchAdamW = new org.bytedeco.pytorch.AdamW(refVector, options);
+        try (Context ctx = Context.create(Device.cpu())) {
+            List<Tensor> p = new ArrayList<>();
+            List<Tensor> m = new ArrayList<>();
+            List<Tensor> v = new ArrayList<>();
+            List<Tensor> g = new ArrayList<>();
+            for (int k = 0; k < shapes.length; k++) {
+                p.add(Tensor.of(ctx, Torch.random(94 + k, numel(shapes[k]), 1f), shapes[k]));
+                m.add(Tensor.zeros(ctx, shapes[k]));
+                v.add(Tensor.zeros(ctx, shapes[k]));
+                g.add(Tensor.empty(ctx, shapes[k]));
+            }
             for (int step = 1; step <= 5; step++) {
-                float[] grad = Torch.random(200 + step, n, 2f);
-                g.copyFrom(grad);
-                Optimizer.adamwStep(ctx, List.of(p), List.of(m), List.of(v), List.of(g),
-                        new Optimizer.AdamW(3e-3f, 0.8f, 0.95f, 1e-6f, 0.1f), step);
-                ref.mutable_grad().put(Torch.tensor(grad, n));
+                for (int k = 0; k < shapes.length; k++) {
+                    float[] grad = Torch.random(200 + 10 * step + k, numel(shapes[k]), 2f);
+                    g.get(k).copyFrom(grad);
+                    refs.get(k).mutable_grad().put(Torch.tensor(grad, longs(shapes[k])));
+                }
+                Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(3e-3f, 0.8f, 0.95f, 1e-6f, 0.1f), step);
                 torchAdamW.step();
             }
-            double e = Torch.relativeError(p.toArray(), Torch.array(ref.detach()));
-            System.out.printf("adamw vs libtorch AdamW after 5 steps: relative error %.2e%n", e);
-            assertTrue(e < 1e-6, "relative error vs libtorch AdamW " + e);
+            for (int k = 0; k < shapes.length; k++) {
+                double e = Torch.relativeError(p.get(k).toArray(), Torch.array(refs.get(k).detach()));
+                System.out.printf("adamw vs libtorch AdamW, tensor %d, after 5 steps: relative error %.2e%n", k, e);
+                assertTrue(e < 1e-6, "tensor " + k + ": relative error vs libtorch AdamW " + e);
+            }
+            closeAll(p, m, v, g);
+        }
+    }
+
+    /** libtorch's clip_grad_norm_ over the .grad of three tensors: the norm, then the scaled gradients. */
+    @ParameterizedTest(name = "max_norm {0}")
+    @ValueSource(floats = {0.5f, 1e4f})
+    void clipMatchesLibtorchClipGradNorm(float maxNorm) {
+        int[][] shapes = {{4, 5, 5, 8}, {1}, {33, 3}};
+        org.bytedeco.pytorch.TensorVector refs = new org.bytedeco.pytorch.TensorVector();
+        try (Context ctx = Context.create(Device.cpu()); Tensor norm = Tensor.empty(ctx, 1).fill(Float.NaN)) {
+            List<Tensor> grads = new ArrayList<>();
+            for (int k = 0; k < shapes.length; k++) {
+                float[] gk = Torch.random(300 + k, numel(shapes[k]), 0.5f + k);
+                grads.add(Tensor.of(ctx, gk, shapes[k]));
+                org.bytedeco.pytorch.Tensor r = Torch.tensor(new float[numel(shapes[k])], longs(shapes[k])).set_requires_grad(true);
+                r.mutable_grad().put(Torch.tensor(gk, longs(shapes[k])));
+                refs.push_back(r);
+            }
+            Optimizer.clipGradNorm(ctx, norm, grads, maxNorm);
+            double refNorm = torch.clip_grad_norm_(refs, maxNorm);
+            double en = Math.abs(norm.toArray()[0] - refNorm) / refNorm;
+            System.out.printf("clip_grad_norm max_norm %g: norm %.6f vs libtorch %.6f (relative error %.2e)%n", maxNorm,
+                    norm.toArray()[0], refNorm, en);
+            assertTrue(en < 1e-6, "norm relative error " + en);
+            for (int k = 0; k < shapes.length; k++) {
+                double e = Torch.relativeError(grads.get(k).toArray(), Torch.array(refs.get(k).grad()));
+                assertTrue(e < 1e-6, "grads[" + k + "] relative error vs libtorch " + e);
+            }
+            grads.forEach(Tensor::close);
         }
     }
 
@@ -141,9 +181,82 @@ class OptimizerTest {
             Optimizer.clipGradNorm(ctx, norm, grads, 1e6f); // below the limit: unchanged
             assertEquals(1.0, norm.toArray()[0], 1e-5);
             assertEquals(ca[3], grads.get(0).toArray()[3]);
-            D4jException bad = assertThrows(D4jException.class, () -> Optimizer.clipGradNorm(ctx, norm, grads, -1f));
-            assertTrue(bad.getMessage().contains("max_norm is -1"), bad.getMessage());
             grads.forEach(Tensor::close);
+        }
+    }
+
+    /** Every bad value gives a D4jException (or, for Java-side list sizes, IllegalArgumentException) naming it. */
+    @Test
+    void badArgumentsNameTheValue() {
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor a = Tensor.zeros(ctx, 3);
+                Tensor b = Tensor.zeros(ctx, 3);
+                Tensor c = Tensor.zeros(ctx, 3);
+                Tensor d = Tensor.zeros(ctx, 3);
+                Tensor e = Tensor.zeros(ctx, 3);
+                Tensor f = Tensor.zeros(ctx, 3);
+                Tensor x4 = Tensor.zeros(ctx, 4);
+                Tensor norm = Tensor.zeros(ctx, 1)) {
+            List<Tensor> p = List.of(a);
+            List<Tensor> m = List.of(b);
+            List<Tensor> v = List.of(c);
+            List<Tensor> g = List.of(d);
+            Optimizer.AdamW h = Optimizer.AdamW.defaults(1e-3f);
+            fails("lr is -1", () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(-1f, 0.9f, 0.999f, 1e-8f, 0f), 1));
+            fails("lr is nan", () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(Float.NaN, 0.9f, 0.999f, 1e-8f, 0f), 1));
+            fails("beta1 is 1", () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(1e-3f, 1f, 0.999f, 1e-8f, 0f), 1));
+            fails("beta2 is -0.5", () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(1e-3f, 0.9f, -0.5f, 1e-8f, 0f), 1));
+            fails("eps is 0", () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(1e-3f, 0.9f, 0.999f, 0f, 0f), 1));
+            fails("weight_decay is -0.1",
+                    () -> Optimizer.adamwStep(ctx, p, m, v, g, new Optimizer.AdamW(1e-3f, 0.9f, 0.999f, 1e-8f, -0.1f), 1));
+            fails("step is 0", () -> Optimizer.adamwStep(ctx, p, m, v, g, h, 0));
+            fails("grads[0] has shape [4] but params[0] has shape [3]", () -> Optimizer.adamwStep(ctx, p, m, v, List.of(x4), h, 1));
+            fails("m[0] and v[0] are the same tensor", () -> Optimizer.adamwStep(ctx, p, m, m, g, h, 1));
+            fails("params[0] and grads[0] are the same tensor", () -> Optimizer.adamwStep(ctx, p, m, v, p, h, 1));
+            fails("m[0] and m[1] are the same tensor",
+                    () -> Optimizer.adamwStep(ctx, List.of(a, d), List.of(b, b), List.of(c, e), List.of(f, f), h, 1));
+            IllegalArgumentException sizes = assertThrows(IllegalArgumentException.class,
+                    () -> Optimizer.adamwStep(ctx, List.of(a, d), m, v, g, h, 1));
+            assertTrue(sizes.getMessage().contains("m has 1 tensors but params has 2"), sizes.getMessage());
+            IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                    () -> Optimizer.emaUpdate(ctx, List.of(), List.of(), 0.5f));
+            assertTrue(empty.getMessage().contains("ema is empty"), empty.getMessage());
+
+            fails("max_norm is -1", () -> Optimizer.clipGradNorm(ctx, norm, g, -1f));
+            fails("max_norm is 0", () -> Optimizer.clipGradNorm(ctx, norm, g, 0f));
+            fails("max_norm is inf", () -> Optimizer.clipGradNorm(ctx, norm, g, Float.POSITIVE_INFINITY));
+            fails("norm has shape [3]", () -> Optimizer.clipGradNorm(ctx, a, g, 1f));
+            fails("grads[1] is the norm tensor", () -> Optimizer.clipGradNorm(ctx, norm, List.of(d, norm), 1f));
+            fails("grads[0] and grads[1] are the same tensor", () -> Optimizer.clipGradNorm(ctx, norm, List.of(d, d), 1f));
+
+            fails("decay is 1.5", () -> Optimizer.emaUpdate(ctx, m, p, 1.5f));
+            fails("decay is -0.25", () -> Optimizer.emaUpdate(ctx, m, p, -0.25f));
+            fails("ema[0] has shape [4] but params[0] has shape [3]", () -> Optimizer.emaUpdate(ctx, List.of(x4), p, 0.5f));
+            fails("ema[0] and params[0] are the same tensor", () -> Optimizer.emaUpdate(ctx, p, p, 0.5f));
+            Tensor closed = Tensor.zeros(ctx, 3);
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> Optimizer.emaUpdate(ctx, m, List.of(closed), 0.5f));
+        }
+    }
+
+    private static void fails(String needle, org.junit.jupiter.api.function.Executable call) {
+        D4jException e = assertThrows(D4jException.class, call);
+        assertTrue(e.status() == Status.INVALID_ARGUMENT || e.status() == Status.SHAPE, e.status() + ": " + e.getMessage());
+        assertTrue(e.getMessage().contains(needle), "message '" + e.getMessage() + "' lacks '" + needle + "'");
+    }
+
+    private static int numel(int[] shape) {
+        return java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y);
+    }
+
+    private static long[] longs(int[] shape) {
+        return java.util.Arrays.stream(shape).asLongStream().toArray();
+    }
+
+    @SafeVarargs
+    private static void closeAll(List<Tensor>... lists) {
+        for (List<Tensor> l : lists) {
+            l.forEach(Tensor::close);
         }
     }
 
@@ -170,9 +283,6 @@ class OptimizerTest {
                 want[i] = (float) e[i];
             }
             assertTrue(Torch.relativeError(got, want) < 1e-6, "ema relative error " + Torch.relativeError(got, want));
-            D4jException bad = assertThrows(D4jException.class,
-                    () -> Optimizer.emaUpdate(ctx, List.of(te), List.of(tp), 1.5f));
-            assertTrue(bad.getMessage().contains("decay is 1.5"), bad.getMessage());
             te.close();
             tp.close();
         }
