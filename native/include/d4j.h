@@ -141,8 +141,10 @@ d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4
 
 /* Coefficients of one sampler step, computed by the caller in float64. */
 typedef struct d4j_step_coefficients {
-    float recip_sqrt_alpha_bar;     /* 1/sqrt(abar_t) */
-    float sqrt_one_minus_alpha_bar; /* sqrt(1 - abar_t) */
+    float recip_sqrt_alpha_bar;           /* 1/sqrt(abar_t) */
+    float sqrt_one_minus_alpha_bar;       /* sqrt(1 - abar_t) */
+    float sqrt_alpha_bar;                 /* sqrt(abar_t) */
+    float recip_sqrt_one_minus_alpha_bar; /* 1/sqrt(1 - abar_t) */
     float coef_x0;                  /* c0 */
     float coef_xt;                  /* c1 */
     float coef_eps;                 /* c2 */
@@ -153,7 +155,9 @@ typedef struct d4j_step_coefficients {
 
 /* One fused reverse step, elementwise over x_t's shape:
  *   eps~ = (w + 1) eps - w eps_uncond   (classifier-free guidance; eps alone when eps_uncond is NULL)
- *   x0   = (x_t - sqrt(1 - abar_t) eps~) / sqrt(abar_t), clipped to [-1, 1] if clip_x0
+ *   x0   = (x_t - sqrt(1 - abar_t) eps~) / sqrt(abar_t)
+ *   if clip_x0: x0 = clip(x0, -1, 1) and eps~ = (x_t - sqrt(abar_t) x0) / sqrt(1 - abar_t), the noise
+ *               the clipped x0 implies, so DDIM's direction term agrees with it
  *   x_prev = c0 x0 + c1 x_t + c2 eps~ + sigma z,  z ~ N(0, I) from the context's Philox stream
  * DDPM ancestral steps use c0, c1 = the posterior mean coefficients, c2 = 0; DDIM
  * steps c0 = sqrt(abar_prev), c1 = 0, c2 = sqrt(1 - abar_prev - sigma^2). The

@@ -20,11 +20,12 @@ d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* 
         D4J_TRY(d4j_check_same_shape(fn, "eps_uncond", eps_uncond, "x_t", x_t));
     }
     if (!c) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "coefficients are NULL");
-    const float v[8] = {c->recip_sqrt_alpha_bar, c->sqrt_one_minus_alpha_bar, c->coef_x0, c->coef_xt,
-                        c->coef_eps, c->sigma, c->guidance, 0.0f};
-    static const char* names[7] = {"recip_sqrt_alpha_bar", "sqrt_one_minus_alpha_bar", "coef_x0", "coef_xt",
-                                   "coef_eps", "sigma", "guidance"};
-    for (int i = 0; i < 7; i++)
+    const float v[9] = {c->recip_sqrt_alpha_bar, c->sqrt_one_minus_alpha_bar, c->sqrt_alpha_bar,
+                        c->recip_sqrt_one_minus_alpha_bar, c->coef_x0, c->coef_xt, c->coef_eps, c->sigma, c->guidance};
+    static const char* names[9] = {"recip_sqrt_alpha_bar", "sqrt_one_minus_alpha_bar", "sqrt_alpha_bar",
+                                   "recip_sqrt_one_minus_alpha_bar", "coef_x0", "coef_xt", "coef_eps", "sigma",
+                                   "guidance"};
+    for (int i = 0; i < 9; i++)
         if (!isfinite(v[i])) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "%s is %g; it must be finite", names[i], (double)v[i]);
     if (c->sigma < 0.0f) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "sigma is %g; it must be >= 0", (double)c->sigma);
     if (x_prev == eps || x_prev == eps_uncond)

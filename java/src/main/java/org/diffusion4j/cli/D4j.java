@@ -8,13 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
+import org.diffusion4j.data.FashionMnist;
 
 /**
  * The {@code d4j} command line: a thin shell over the library. Commands:
  * <pre>
  *   d4j info                 backends and devices found
  *   d4j forward [options]    the forward process on Fashion-MNIST, as a PNG grid
- *   d4j train [options]      train the Fashion-MNIST U-Net preset
+ *   d4j train [options]      train the U-Net preset on Fashion-MNIST or a folder of images
  *   d4j sample [options]     sample a checkpoint into PNGs and a labelled grid
  * </pre>
  * Exit status: 0 success, 1 failure, 2 bad usage.
@@ -44,12 +45,12 @@ public final class D4j {
                     printBackends();
                     return TrainCommand.run(new Args(rest, java.util.Set.of("--quiet", "--resume")).only(java.util.Set.of(
                             "--data", "--out", "--minutes", "--steps", "--batch", "--lr", "--warmup", "--ema", "--seed",
-                            "--device", "--base")));
+                            "--device", "--base", "--dropout")));
                 case "sample":
                     printBackends();
                     return SampleCommand.run(new Args(rest, java.util.Set.of("--quiet", "--raw")).only(java.util.Set.of(
                             "--checkpoint", "--out", "--per-label", "--guidance", "--seed", "--sampler", "--labels", "--steps",
-                            "--eta", "--device", "--base")));
+                            "--eta", "--device", "--count")));
                 default:
                     System.err.println("d4j: unknown command '" + args[0] + "'\n" + usage());
                     return 2;
@@ -76,15 +77,18 @@ public final class D4j {
                 "    --device cpu|cuda:N|best  where to run (default best)",
                 "    --seed N                Philox seed (default 0)",
                 "    --timesteps 0,250,...   timestep indices in [0, 1000) (default 0,250,500,750,999)",
-                "  train                     train the class-conditional Fashion-MNIST U-Net",
+                "  train                     train the small U-Net preset (class-conditional when the data has classes)",
+                "    --data DIR              Fashion-MNIST IDX files, or a folder of same-size square images, one",
+                "                            subfolder per class or none (default " + FashionMnist.DEFAULT_DIR + ")",
                 "    --minutes M | --steps N  how long (default 10 minutes)",
-                "    --batch 64 --lr 1e-3 --warmup 100 --ema 0.995 --seed 0 --device best --data DIR",
-                "    --base 32               U-Net base channels (sample needs the same value)",
+                "    --batch 32 --lr 1e-3 --warmup 100 --ema 0.995 --dropout 0 --seed 0 --device best",
+                "    --base 32               U-Net base channels (the checkpoint records the configuration)",
                 "    --out DIR               checkpoint, loss.csv, loss.png (default out/fashion-mnist)",
                 "    --resume                continue from DIR/checkpoint.safetensors; --quiet: no progress lines",
                 "  sample                    sample a checkpoint: one PNG per image and a grid, a row per label",
                 "    --checkpoint F          (default out/fashion-mnist/checkpoint.safetensors)",
-                "    --sampler ddim|ddpm --steps 50 --eta 0 --guidance 2 --labels all|0,3,9 --per-label 10 --seed 0",
+                "    --sampler ddim|ddpm --steps 50 --eta 0 --guidance 3 --labels all|0,3,9 --per-label 10 --seed 0",
+                "    --count 16              images to draw from an unconditional checkpoint",
                 "    --out DIR (default out/fashion-mnist/samples); --raw: raw weights instead of EMA; --quiet");
     }
 

@@ -5,20 +5,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
+import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.io.LossCurve;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
+import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 
 /**
- * {@code d4j train}: trains the class-conditional Fashion-MNIST U-Net preset for a number of
+ * {@code d4j train}: trains the small U-Net preset on Fashion-MNIST (class-conditional) or on a
+ * folder of images (one subfolder per class, or none for an unconditional model) for a number of
  * minutes or steps, logging the loss (CSV and PNG) and writing a checkpoint at the end (and
  * every 500 steps). With --resume it continues from the checkpoint in the output directory.
  */
@@ -31,12 +36,19 @@ final class TrainCommand {
         double minutes = a.getDouble("--minutes", 10);
         long maxSteps = a.getLong("--steps", Long.MAX_VALUE);
         boolean quiet = a.flag("--quiet");
-        TrainConfig cfg = new TrainConfig(a.getInt("--batch", 64), (float) a.getDouble("--lr", 1e-3), a.getInt("--warmup", 100),
+        TrainConfig cfg = new TrainConfig(a.getInt("--batch", 32), (float) a.getDouble("--lr", 1e-3), a.getInt("--warmup", 100),
                 0f, 1f, (float) a.getDouble("--ema", 0.995), 0.1f, a.getLong("--seed", 0));
         Device device = D4j.parseDevice(a.get("--device", "best"));
-        FashionMnist data = FashionMnist.load(Path.of(a.get("--data", FashionMnist.DEFAULT_DIR.toString())),
-                FashionMnist.Split.TRAIN);
-        UNetConfig config = UNetConfig.fashionMnist(a.getInt("--base", 32));
+        ImageDataset data = loadData(Path.of(a.get("--data", FashionMnist.DEFAULT_DIR.toString())));
+        if (data.height() != data.width()) {
+            throw new IllegalArgumentException("--data: the images are " + data.width() + "×" + data.height()
+                    + "; the U-Net takes square images");
+        }
+        UNetConfig config = UNetConfig.small(data.height(), data.channels(), data.classNames().size(), a.getInt("--base", 32))
+                .withDropout((float) a.getDouble("--dropout", 0.0));
+        boolean conditional = !data.classNames().isEmpty();
+        System.out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
+                conditional ? data.classNames().size() + " classes" : "no classes (unconditional)");
         System.out.printf("training %s on %s: batch %d, lr %g (warm-up %d), EMA %s, %s%n", config, device, cfg.batchSize(),
                 cfg.lr(), cfg.warmupSteps(), cfg.emaDecay(),
                 maxSteps < Long.MAX_VALUE ? maxSteps + " steps" : minutes + " minutes");
@@ -47,22 +59,25 @@ final class TrainCommand {
                 trainer.load(ckpt);
                 System.out.println("resumed from " + ckpt + " at step " + trainer.step());
             }
+            Map<String, String> meta = Map.of(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames()));
             long start = System.nanoTime();
             long firstStep = trainer.step();
             long deadline = start + (long) (minutes * 60e9);
             double smoothed = Double.NaN;
             int n = cfg.batchSize();
-            int pixels = data.rows() * data.cols();
+            int pixels = data.height() * data.width() * data.channels();
             float[] batch = new float[n * pixels];
-            int[] labels = new int[n];
-            try (Tensor x0 = Tensor.empty(ctx, n, data.rows(), data.cols(), 1)) {
+            int[] labels = conditional ? new int[n] : null;
+            try (Tensor x0 = Tensor.empty(ctx, n, data.height(), data.width(), data.channels())) {
                 while (trainer.step() < maxSteps && (maxSteps < Long.MAX_VALUE || System.nanoTime() < deadline)) {
                     // the batch of step k is a function of (seed, k): resuming replays the same data order
                     SplittableRandom r = new SplittableRandom(cfg.seed() ^ (trainer.step() * 0xBF58476D1CE4E5B9L));
                     for (int i = 0; i < n; i++) {
                         int idx = r.nextInt(data.size());
                         System.arraycopy(data.image(idx), 0, batch, i * pixels, pixels);
-                        labels[i] = data.label(idx);
+                        if (conditional) {
+                            labels[i] = data.label(idx);
+                        }
                     }
                     x0.copyFrom(batch);
                     float loss = trainer.trainStep(x0, labels);
@@ -77,11 +92,11 @@ final class TrainCommand {
                                 trainer.learningRate(), (step - firstStep) / secs, secs);
                     }
                     if (step % 500 == 0) {
-                        trainer.save(ckpt);
+                        trainer.save(ckpt, meta);
                     }
                 }
             }
-            trainer.save(ckpt);
+            trainer.save(ckpt, meta);
             LossCurve.writeCsv(out.resolve("loss.csv"), curve);
             LossCurve.writePng(out.resolve("loss.png"), curve);
             System.out.printf("trained %d steps in %.1f minutes; final smoothed loss %.4f%n", trainer.step(),
@@ -89,5 +104,16 @@ final class TrainCommand {
             System.out.println("wrote " + ckpt.toAbsolutePath() + ", " + out.resolve("loss.csv") + ", " + out.resolve("loss.png"));
         }
         return 0;
+    }
+
+    /** Fashion-MNIST when {@code dir} holds its IDX files, else a folder of images. */
+    static ImageDataset loadData(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve("train-images-idx3-ubyte.gz")) || Files.isRegularFile(dir.resolve("train-images-idx3-ubyte"))) {
+            return FashionMnist.load(dir, FashionMnist.Split.TRAIN);
+        }
+        if (dir.equals(FashionMnist.DEFAULT_DIR) && !Files.exists(dir)) {
+            return FashionMnist.load(dir, FashionMnist.Split.TRAIN); // its error says which package to install
+        }
+        return ImageFolder.load(dir);
     }
 }

@@ -13,7 +13,7 @@ import org.diffusion4j.Tensor;
  * classes. Read from the four gzip IDX files that Debian's {@code dataset-fashion-mnist} package
  * installs in {@link #DEFAULT_DIR}; nothing is downloaded.
  */
-public final class FashionMnist {
+public final class FashionMnist implements ImageDataset {
     /** Where Debian's {@code dataset-fashion-mnist} puts the files. */
     public static final Path DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
@@ -94,8 +94,29 @@ public final class FashionMnist {
                 + "holding the four IDX files");
     }
 
+    @Override
     public int size() {
         return count;
+    }
+
+    @Override
+    public int height() {
+        return rows;
+    }
+
+    @Override
+    public int width() {
+        return cols;
+    }
+
+    @Override
+    public int channels() {
+        return 1;
+    }
+
+    @Override
+    public List<String> classNames() {
+        return CLASSES;
     }
 
     public int rows() {
@@ -106,11 +127,13 @@ public final class FashionMnist {
         return cols;
     }
 
+    @Override
     public int label(int index) {
         return labels[Objects.checkIndex(index, count)] & 0xff;
     }
 
     /** Image {@code index} as floats in [-1, 1] (pixel/127.5 − 1), row-major. */
+    @Override
     public float[] image(int index) {
         Objects.checkIndex(index, count);
         int n = rows * cols;

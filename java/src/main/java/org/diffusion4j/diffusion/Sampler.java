@@ -82,6 +82,8 @@ public abstract class Sampler {
                 double ab = schedule.alphaBar(k.t());
                 c.recip_sqrt_alpha_bar((float) (1.0 / Math.sqrt(ab)))
                         .sqrt_one_minus_alpha_bar((float) Math.sqrt(1.0 - ab))
+                        .sqrt_alpha_bar((float) Math.sqrt(ab))
+                        .recip_sqrt_one_minus_alpha_bar((float) (1.0 / Math.sqrt(1.0 - ab)))
                         .coef_x0((float) k.coefX0())
                         .coef_xt((float) k.coefXt())
                         .coef_eps((float) k.coefEps())

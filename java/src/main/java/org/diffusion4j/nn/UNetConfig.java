@@ -1,7 +1,10 @@
 package org.diffusion4j.nn;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The U-Net's shape (DDPM's architecture, Ho et al. 2020, Appendix B): base channels, a
@@ -51,7 +54,101 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
 
     /** The Fashion-MNIST preset with another base width (a multiple of 8); the time embedding is 4× base. */
     public static UNetConfig fashionMnist(int baseChannels) {
-        return new UNetConfig(28, 1, baseChannels, new int[] {1, 2, 2}, 1, new int[] {7}, 4, 8, 0.1f, 10, 4 * baseChannels);
+        return small(28, 1, 10, baseChannels);
+    }
+
+    /**
+     * The small preset for any square image size divisible by 4: three levels (×1, ×2, ×2 base
+     * channels at full, half and quarter resolution), one residual block per level, 4-head
+     * attention at quarter resolution, 8 groups, dropout 0.1, time embedding 4× base.
+     * {@code classes} 0 makes an unconditional model.
+     */
+    public static UNetConfig small(int imageSize, int channels, int classes, int baseChannels) {
+        if (imageSize < 4 || imageSize % 4 != 0) {
+            throw new IllegalArgumentException("image size is " + imageSize + "; the small preset needs a multiple of 4 (>= 4)");
+        }
+        return new UNetConfig(imageSize, channels, baseChannels, new int[] {1, 2, 2}, 1, new int[] {imageSize / 4}, 4, 8,
+                0.1f, classes, 4 * baseChannels);
+    }
+
+    /** This configuration with another dropout probability. */
+    public UNetConfig withDropout(float p) {
+        return new UNetConfig(imageSize, channels, baseChannels, multipliers, resBlocks, attentionResolutions, heads, groups,
+                p, classes, embDim);
+    }
+
+    /** True when both build the same parameters (everything but dropout agrees). */
+    public boolean sameArchitecture(UNetConfig o) {
+        return o != null && toMetadata().equals(o.withDropout(dropout).toMetadata());
+    }
+
+    /** The configuration as string entries (keys {@code unet.*}) for checkpoint metadata. */
+    public Map<String, String> toMetadata() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("unet.image_size", Integer.toString(imageSize));
+        m.put("unet.channels", Integer.toString(channels));
+        m.put("unet.base_channels", Integer.toString(baseChannels));
+        m.put("unet.multipliers", join(multipliers));
+        m.put("unet.res_blocks", Integer.toString(resBlocks));
+        m.put("unet.attention_resolutions", join(attentionResolutions));
+        m.put("unet.heads", Integer.toString(heads));
+        m.put("unet.groups", Integer.toString(groups));
+        m.put("unet.dropout", Float.toString(dropout));
+        m.put("unet.classes", Integer.toString(classes));
+        m.put("unet.emb_dim", Integer.toString(embDim));
+        return m;
+    }
+
+    /**
+     * Reads what {@link #toMetadata} wrote.
+     *
+     * @throws IllegalArgumentException naming the missing or malformed key
+     */
+    public static UNetConfig fromMetadata(Map<String, String> m) {
+        return new UNetConfig(integer(m, "unet.image_size"), integer(m, "unet.channels"), integer(m, "unet.base_channels"),
+                ints(m, "unet.multipliers"), integer(m, "unet.res_blocks"), ints(m, "unet.attention_resolutions"),
+                integer(m, "unet.heads"), integer(m, "unet.groups"), (float) number(m, "unet.dropout"),
+                integer(m, "unet.classes"), integer(m, "unet.emb_dim"));
+    }
+
+    private static String join(int[] v) {
+        return Arrays.stream(v).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    }
+
+    private static String value(Map<String, String> m, String key) {
+        String v = m.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("U-Net configuration lacks \"" + key + "\"");
+        }
+        return v;
+    }
+
+    private static int integer(Map<String, String> m, String key) {
+        try {
+            return Integer.parseInt(value(m, key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + m.get(key) + "\", not an integer");
+        }
+    }
+
+    private static double number(Map<String, String> m, String key) {
+        try {
+            return Double.parseDouble(value(m, key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + m.get(key) + "\", not a number");
+        }
+    }
+
+    private static int[] ints(Map<String, String> m, String key) {
+        String v = value(m, key);
+        if (v.isEmpty()) {
+            return new int[0];
+        }
+        try {
+            return Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + v + "\", not integers like 1,2,2");
+        }
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.Param;
 import org.diffusion4j.nn.UNet;
+import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.ops.MseLoss;
 import org.diffusion4j.ops.Optimizer;
 
@@ -26,7 +27,7 @@ import org.diffusion4j.ops.Optimizer;
  */
 public final class Trainer implements AutoCloseable {
     /** Checkpoint format version written into the metadata. */
-    public static final String FORMAT_VERSION = "1";
+    public static final String FORMAT_VERSION = "2";
 
     private final Context ctx;
     private final UNet model;
@@ -79,6 +80,15 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * The EMA decay of the next step: min(decay, (1 + k)/(10 + k)) at step k, so the average
+     * forgets the random initialisation within the first few hundred steps of a short run and
+     * reaches the configured decay (0.9999 needs ~90k steps) in long ones.
+     */
+    public float emaDecay() {
+        return (float) Math.min(config.emaDecay(), (1.0 + step) / (10.0 + step));
+    }
+
+    /**
      * One optimisation step on a batch of clean images x0 (N, H, W, C) in [−1, 1] with their
      * labels (or null when the model is unconditional). Returns the batch's loss.
      */
@@ -115,7 +125,7 @@ public final class Trainer implements AutoCloseable {
         Optimizer.clipGradNorm(ctx, norm, grads, config.gradClip());
         Optimizer.adamwStep(ctx, values, m, v, grads, new Optimizer.AdamW(learningRate(), 0.9f, 0.999f, 1e-8f,
                 config.weightDecay()), step + 1);
-        Optimizer.emaUpdate(ctx, ema, values, config.emaDecay());
+        Optimizer.emaUpdate(ctx, ema, values, emaDecay());
         step++;
         return loss.toArray()[0];
     }
@@ -132,6 +142,14 @@ public final class Trainer implements AutoCloseable {
 
     /** Writes weights, EMA weights, AdamW moments and the training state to {@code file}, atomically. */
     public void save(Path file) throws IOException {
+        save(file, Map.of());
+    }
+
+    /**
+     * As {@link #save(Path)}, adding {@code extra} string entries (such as the data set's class
+     * names) to the metadata; they must not reuse the trainer's own keys.
+     */
+    public void save(Path file, Map<String, String> extra) throws IOException {
         Map<String, Safetensors.Entry> tensors = new LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
             String name = params.get(i).name();
@@ -144,11 +162,17 @@ public final class Trainer implements AutoCloseable {
         meta.put("format", "diffusion4j");
         meta.put("format_version", FORMAT_VERSION);
         meta.put("config", model.config().toString());
+        meta.putAll(model.config().toMetadata());
         meta.put("train_config", config.toString());
         meta.put("step", Long.toString(step));
         meta.put("rng_seed", Long.toString(ctx.seed()));
         meta.put("rng_offset", Long.toString(ctx.rngOffset()));
         meta.put("timesteps", Integer.toString(schedule.timesteps()));
+        for (Map.Entry<String, String> e : extra.entrySet()) {
+            if (meta.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                throw new IllegalArgumentException("extra metadata key \"" + e.getKey() + "\" is the trainer's own");
+            }
+        }
         Safetensors.write(file, tensors, meta);
     }
 
@@ -160,8 +184,14 @@ public final class Trainer implements AutoCloseable {
             throw new IOException(file + ": checkpoint format version " + meta.get("format_version") + ", expected "
                     + FORMAT_VERSION);
         }
-        if (!model.config().toString().equals(meta.get("config"))) {
-            throw new IOException(file + ": checkpoint of " + meta.get("config") + " does not fit " + model.config());
+        UNetConfig saved;
+        try {
+            saved = UNetConfig.fromMetadata(meta);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        if (!model.config().sameArchitecture(saved)) {
+            throw new IOException(file + ": checkpoint of " + saved + " does not fit " + model.config());
         }
         for (int i = 0; i < params.size(); i++) {
             String name = params.get(i).name();

@@ -48,6 +48,43 @@ class D4jTest {
         assertEquals(1, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("none.safetensors").toString()}));
     }
 
+    /** A folder of 8×8 RGB images in two class subfolders trains a conditional model; loose images an unconditional one. */
+    @Test
+    void trainsAndSamplesAFolderOfImages() throws IOException {
+        Path data = dir.resolve("data");
+        for (int i = 0; i < 3; i++) {
+            org.diffusion4j.data.ImageFolderTest.write(data.resolve("cats/" + i + ".png"), 8, 8, 10 * i, true);
+            org.diffusion4j.data.ImageFolderTest.write(data.resolve("dogs/" + i + ".png"), 8, 8, 100 + 10 * i, true);
+        }
+        Path samples = trainTwoStepsThenSample(data, "folder", "--per-label", "1");
+        assertTrue(Files.isRegularFile(samples.resolve("sample-001-label-1-dogs.png")));
+        BufferedImage one = ImageIO.read(samples.resolve("sample-000-label-0-cats.png").toFile());
+        assertEquals(16, one.getWidth() - 2); // 8 pixels at scale 2 inside a one-pixel border
+        Path loose = dir.resolve("loose");
+        for (int i = 0; i < 2; i++) {
+            org.diffusion4j.data.ImageFolderTest.write(loose.resolve(i + ".png"), 12, 12, 30 * i, false);
+        }
+        Path looseSamples = trainTwoStepsThenSample(loose, "loose", "--count", "3");
+        assertTrue(Files.isRegularFile(looseSamples.resolve("sample-002.png")));
+        assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("loose-run/checkpoint.safetensors")
+            .toString(), "--labels", "0", "--out", looseSamples.toString()}));
+        assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1"}));
+    }
+
+    /** d4j train (2 steps, base 8) on {@code data} into NAME-run, then d4j sample (2 steps) into NAME-samples. */
+    private Path trainTwoStepsThenSample(Path data, String name, String... sampleArgs) {
+        Path out = dir.resolve(name + "-run");
+        assertEquals(0, D4j.run(new String[] {"train", "--data", data.toString(), "--steps", "2", "--batch", "2", "--base",
+            "8", "--out", out.toString(), "--device", "cpu", "--quiet"}));
+        Path samples = dir.resolve(name + "-samples");
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("sample", "--checkpoint",
+                out.resolve("checkpoint.safetensors").toString(), "--out", samples.toString(), "--steps", "2", "--device",
+                "cpu", "--quiet"));
+        args.addAll(java.util.List.of(sampleArgs));
+        assertEquals(0, D4j.run(args.toArray(String[]::new)));
+        return samples;
+    }
+
     @Test
     void badUsageExitsWith2() {
         assertEquals(2, D4j.run(new String[] {"forward", "--device", "gpu"}));

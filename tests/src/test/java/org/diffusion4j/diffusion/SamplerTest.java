@@ -161,6 +161,50 @@ class SamplerTest {
         }
     }
 
+    /**
+     * One guided DDIM step whose x̂_0 leaves [-1, 1] against a float64 reference: the clipped x̂_0
+     * and the ε it implies, (x_t − √ᾱ x̂_0)/√(1−ᾱ), make x_{t−1} (improved-diffusion's DDIM).
+     */
+    @Test
+    void clippedDdimStepUsesTheNoiseTheClippedX0Implies() {
+        double w = 3.0;
+        float[][] seen = new float[1][];
+        NoisePredictor model = (ctx, eps, x, t, labels) -> {
+            float[] v = x.toArray();
+            if (seen[0] == null) {
+                seen[0] = v.clone();
+            }
+            for (int i = 0; i < v.length; i++) { // large conditional answers push x̂_0 far outside [-1, 1]
+                v[i] = labels == null ? 0.1f * v[i] : 0.3f * v[i] + (i % 2 == 0 ? 0.8f : -0.8f);
+            }
+            eps.copyFrom(v);
+        };
+        DdimSampler sampler = new DdimSampler(SCHEDULE, 20, 0, DdimSampler.Spacing.TRAILING, w, true);
+        float[][] after = new float[1][];
+        int[] shape = {2, 5, 5, 1};
+        try (Context ctx = Context.create(Device.cpu())) {
+            assertThrows(CancellationException.class, () -> sampler.sample(ctx, model, shape, new int[] {1, 4}, 8,
+                    (step, steps, t, x) -> {
+                        after[0] = x.toArray();
+                        return false;
+                    }).close());
+        }
+        Sampler.Coefficients c = sampler.coefficients(0);
+        double ab = SCHEDULE.alphaBar(c.t());
+        int clipped = 0;
+        for (int i = 0; i < seen[0].length; i++) {
+            double x = seen[0][i];
+            double e = (w + 1) * (0.3f * seen[0][i] + (i % 2 == 0 ? 0.8f : -0.8f)) - w * (0.1f * seen[0][i]);
+            double x0 = (x - Math.sqrt(1 - ab) * e) / Math.sqrt(ab);
+            clipped += Math.abs(x0) > 1 ? 1 : 0;
+            x0 = Math.max(-1, Math.min(1, x0));
+            double eImplied = (x - Math.sqrt(ab) * x0) / Math.sqrt(1 - ab);
+            double want = c.coefX0() * x0 + c.coefEps() * eImplied;
+            assertEquals(want, after[0][i], 1e-5 * Math.max(1, Math.abs(want)), "element " + i);
+        }
+        assertTrue(clipped > seen[0].length / 2, "the test must clip most elements; clipped " + clipped);
+    }
+
     @Test
     void callbackSeesEveryStepAndCanCancel() {
         AtomicInteger seen = new AtomicInteger();

@@ -2,6 +2,7 @@ package org.diffusion4j.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,5 +102,23 @@ class UNetTest {
                 () -> new UNetConfig(7, 1, 32, new int[] {1, 2}, 1, new int[] {}, 4, 8, 0.1f, 10, 128));
         assertThrows(IllegalArgumentException.class,
                 () -> new UNetConfig(28, 1, 32, new int[] {1, 2}, 1, new int[] {}, 4, 8, 1f, 10, 128));
+    }
+
+    @Test
+    void configRoundTripsThroughMetadata() {
+        UNetConfig c = UNetConfig.small(32, 3, 0, 16).withDropout(0.25f);
+        UNetConfig back = UNetConfig.fromMetadata(c.toMetadata());
+        assertEquals(c.toString(), back.toString());
+        assertTrue(c.sameArchitecture(back.withDropout(0f)));
+        assertFalse(c.sameArchitecture(UNetConfig.small(32, 3, 10, 16)));
+        java.util.Map<String, String> m = new java.util.HashMap<>(c.toMetadata());
+        m.put("unet.multipliers", "1,x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UNetConfig.fromMetadata(m));
+        assertTrue(e.getMessage().contains("unet.multipliers") && e.getMessage().contains("1,x"), e.getMessage());
+        m.put("unet.multipliers", "1,2,2");
+        m.remove("unet.heads");
+        e = assertThrows(IllegalArgumentException.class, () -> UNetConfig.fromMetadata(m));
+        assertTrue(e.getMessage().contains("unet.heads"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> UNetConfig.small(30, 1, 10, 32));
     }
 }

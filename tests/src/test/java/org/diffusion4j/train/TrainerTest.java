@@ -2,6 +2,7 @@ package org.diffusion4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -135,6 +136,50 @@ class TrainerTest {
                 Trainer trainer = new Trainer(ctx, net, NoiseSchedule.linear(100), CONFIG)) {
             IOException e = assertThrows(IOException.class, () -> trainer.load(ckpt));
             assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+        }
+    }
+
+    /** A checkpoint carries its configuration and class names; its EMA and raw weights load into a model built from it. */
+    @Test
+    void checkpointRebuildsTheModel() throws IOException {
+        Path ckpt = dir.resolve("ckpt.safetensors");
+        float[] ema0;
+        float[] raw0;
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, TINY);
+                Trainer trainer = new Trainer(ctx, net, NoiseSchedule.linear(100), CONFIG)) {
+            train(ctx, trainer, 3);
+            trainer.save(ckpt, java.util.Map.of(Checkpoint.CLASS_NAMES, "a\nb\nc"));
+            ema0 = trainer.emaWeights().get(0).toArray();
+            raw0 = net.parameters().get(0).value().toArray();
+            assertThrows(IllegalArgumentException.class, () -> trainer.save(dir.resolve("x"), java.util.Map.of("step", "9")));
+        }
+        Checkpoint c = Checkpoint.read(ckpt);
+        assertEquals(TINY.toString(), c.config().toString());
+        assertEquals(3, c.step());
+        assertEquals(100, c.timesteps());
+        assertEquals(java.util.List.of("a", "b", "c"), c.classNames());
+        assertFalse(java.util.Arrays.equals(ema0, raw0), "EMA and raw weights differ after 3 steps");
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, c.config().withDropout(0f))) {
+            c.loadWeights(net, true);
+            assertArrayEquals(ema0, net.parameters().get(0).value().toArray());
+            c.loadWeights(net, false);
+            assertArrayEquals(raw0, net.parameters().get(0).value().toArray());
+        }
+        UNetConfig other = new UNetConfig(8, 1, 8, new int[] {1, 2}, 1, new int[] {}, 2, 2, 0.1f, 3, 16);
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, other)) {
+            IOException e = assertThrows(IOException.class, () -> c.loadWeights(net, true));
+            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+        }
+    }
+
+    /** EMA decay warms up as min(decay, (1 + k)/(10 + k)). */
+    @Test
+    void emaDecayWarmsUp() {
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, TINY);
+                Trainer trainer = new Trainer(ctx, net, NoiseSchedule.linear(100), CONFIG)) {
+            assertEquals(0.1f, trainer.emaDecay());
+            train(ctx, trainer, 2);
+            assertEquals((float) Math.min(CONFIG.emaDecay(), 3.0 / 12.0), trainer.emaDecay());
         }
     }
 }
