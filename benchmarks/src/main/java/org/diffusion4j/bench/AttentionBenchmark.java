@@ -1,6 +1,7 @@
 package org.diffusion4j.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -70,8 +71,10 @@ public class AttentionBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor forwardLibtorch() {
-        try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
-            return torch.scaled_dot_product_attention(q, k, v);
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            try (org.bytedeco.pytorch.NoGradGuard noGrad = new org.bytedeco.pytorch.NoGradGuard()) {
+                return torch.scaled_dot_product_attention(q, k, v);
+            }
         }
     }
 
@@ -84,9 +87,11 @@ public class AttentionBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor trainLibtorch() {
-        org.bytedeco.pytorch.Tensor o = torch.scaled_dot_product_attention(q, k, v);
-        o.backward(tdout, new BoolOptional(), false, new TensorArrayRefOptional());
-        return q.grad();
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            org.bytedeco.pytorch.Tensor o = torch.scaled_dot_product_attention(q, k, v);
+            o.backward(tdout, new BoolOptional(), false, new TensorArrayRefOptional());
+            return q.grad();
+        }
     }
 
     @TearDown(Level.Trial)

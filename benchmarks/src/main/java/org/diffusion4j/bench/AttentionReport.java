@@ -23,7 +23,7 @@ public final class AttentionReport {
             r.put(b.substring(b.lastIndexOf('.') + 1) + "@" + rr.getParams().getParam("tokens"), rr.getPrimaryResult());
         }
         StringBuilder md = new StringBuilder("# Multi-head self-attention on the CPU\n\n").append(Report.machine())
-                .append("- Command: `bash benchmarks/run AttentionReport` (after `mvn -B -DskipTests package`)\n\n")
+                .append(Report.command("AttentionReport")).append("\n\n")
                 .append("Batch 64, 128 channels, 4 heads (D = 32). Ours: fused forward, and forward + backward with\n")
                 .append("recomputation from the log-sum-exp. libtorch: scaled_dot_product_attention (no_grad for the forward\n")
                 .append("row; autograd forward + backward for the train row).\n\n")

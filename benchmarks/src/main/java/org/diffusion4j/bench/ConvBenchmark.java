@@ -1,6 +1,7 @@
 package org.diffusion4j.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.BoolPointer;
 import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.TensorOptional;
@@ -82,7 +83,9 @@ public class ConvBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor forwardLibtorch() {
-        return torch.conv2d(tx, tw, new TensorOptional(tb), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            return torch.conv2d(tx, tw, new TensorOptional(tb), new long[] {1, 1}, new long[] {1, 1}, new long[] {1, 1}, 1);
+        }
     }
 
     @Benchmark
@@ -94,8 +97,10 @@ public class ConvBenchmark {
 
     @Benchmark
     public T_TensorTensorTensor_T backwardLibtorch() {
-        return torch.convolution_backward(tdy, tx, tw, new long[] {tw.size(0)}, new long[] {1, 1}, new long[] {1, 1},
-                new long[] {1, 1}, false, new long[] {0, 0}, 1, allGradients);
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            return torch.convolution_backward(tdy, tx, tw, new long[] {tw.size(0)}, new long[] {1, 1}, new long[] {1, 1},
+                    new long[] {1, 1}, false, new long[] {0, 0}, 1, allGradients);
+        }
     }
 
     @TearDown(Level.Trial)

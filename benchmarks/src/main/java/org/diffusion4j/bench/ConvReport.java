@@ -30,7 +30,7 @@ public final class ConvReport {
         }
         StringBuilder md = new StringBuilder("# 3×3 convolution on the CPU\n\n").append(Report.machine())
                 .append(String.format("- Measured FMA peak (all threads, `Device.measureCpuFmaPeak()`): **%.1f GFLOP/s**%n", peak))
-                .append("- Command: `bash benchmarks/run ConvReport` (after `mvn -B -DskipTests package`)\n\n")
+                .append(Report.command("ConvReport")).append("\n\n")
                 .append("Stride 1, pad 1, bias. Backward = data gradient + weight and bias gradients (two GEMMs of the\n")
                 .append("forward's size). libtorch: `conv2d` and `convolution_backward`, NCHW.\n\n")
                 .append("| shape (N×H×W×C) | pass | ours ms | libtorch ms | ours / libtorch time | ours GFLOP/s | of peak | libtorch GFLOP/s |\n")

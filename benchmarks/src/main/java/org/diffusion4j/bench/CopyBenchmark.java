@@ -1,6 +1,7 @@
 package org.diffusion4j.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
@@ -53,7 +54,9 @@ public class CopyBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor libtorch() {
-        return tdst.copy_(tsrc);
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            return tdst.copy_(tsrc);
+        }
     }
 
     @TearDown(Level.Trial)

@@ -1,6 +1,7 @@
 package org.diffusion4j.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.BoolPointer;
 import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.TensorOptional;
@@ -100,9 +101,11 @@ public class GroupNormBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor forwardLibtorch() {
-        T_TensorTensorTensor_T f = torch.native_group_norm(tx, new TensorOptional(tg), new TensorOptional(tb), n, c, hw,
-                GROUPS, 1e-5);
-        return torch.silu(f.get0());
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            T_TensorTensorTensor_T f = torch.native_group_norm(tx, new TensorOptional(tg), new TensorOptional(tb), n, c, hw,
+                    GROUPS, 1e-5);
+            return torch.silu(f.get0());
+        }
     }
 
     @Benchmark
@@ -113,8 +116,10 @@ public class GroupNormBenchmark {
 
     @Benchmark
     public T_TensorTensorTensor_T backwardLibtorch() {
-        org.bytedeco.pytorch.Tensor dz = torch.silu_backward(tdy, tz);
-        return torch.native_group_norm_backward(dz, tx, tmean, trstd, new TensorOptional(tg), n, c, hw, GROUPS, mask);
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            org.bytedeco.pytorch.Tensor dz = torch.silu_backward(tdy, tz);
+            return torch.native_group_norm_backward(dz, tx, tmean, trstd, new TensorOptional(tg), n, c, hw, GROUPS, mask);
+        }
     }
 
     @TearDown(Level.Trial)

@@ -24,7 +24,7 @@ public final class GroupNormReport {
             r.put(b.substring(b.lastIndexOf('.') + 1) + "@" + rr.getParams().getParam("shape"), rr.getPrimaryResult());
         }
         StringBuilder md = new StringBuilder("# GroupNorm + SiLU on the CPU\n\n").append(Report.machine())
-                .append("- Command: `bash benchmarks/run GroupNormReport` (after `mvn -B -DskipTests package`)\n\n")
+                .append(Report.command("GroupNormReport")).append("\n\n")
                 .append("32 groups. Ours: one fused op each way. libtorch: native_group_norm + silu forward, silu_backward +\n")
                 .append("native_group_norm_backward backward (what its autograd runs), NCHW. GB/s counts the minimum traffic:\n")
                 .append("forward reads x and writes y (8 B/element), backward reads x and dy and writes dx (12 B/element).\n\n")

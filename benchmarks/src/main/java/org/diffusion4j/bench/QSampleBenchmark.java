@@ -1,6 +1,7 @@
 package org.diffusion4j.bench;
 
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AbstractTensor;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
@@ -77,15 +78,17 @@ public class QSampleBenchmark {
 
     @Benchmark
     public org.bytedeco.pytorch.Tensor libtorch() {
-        long n = tx0.size(0);
-        org.bytedeco.pytorch.Tensor e = torch.randn_like(tx0);
-        org.bytedeco.pytorch.Tensor a = sqrtAb.index_select(0, tIndex).view(n, 1, 1, 1);
-        org.bytedeco.pytorch.Tensor b = sqrt1mAb.index_select(0, tIndex).view(n, 1, 1, 1);
-        org.bytedeco.pytorch.Tensor out = tx0.mul(a).addcmul_(b, e);
-        e.close();
-        a.close();
-        b.close();
-        return out; // JMH consumes it; its memory is released by the Pointer deallocator
+        try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
+            long n = tx0.size(0);
+            org.bytedeco.pytorch.Tensor e = torch.randn_like(tx0);
+            org.bytedeco.pytorch.Tensor a = sqrtAb.index_select(0, tIndex).view(n, 1, 1, 1);
+            org.bytedeco.pytorch.Tensor b = sqrt1mAb.index_select(0, tIndex).view(n, 1, 1, 1);
+            org.bytedeco.pytorch.Tensor out = tx0.mul(a).addcmul_(b, e);
+            e.close();
+            a.close();
+            b.close();
+            return out; // JMH consumes it; its memory is released by the Pointer deallocator
+        }
     }
 
     @TearDown(Level.Trial)

@@ -29,7 +29,7 @@ public final class QSampleReport {
         double peak = gbps(byKey.get("CopyBenchmark.d4j@16777216"), 8 * 16777216L);
         StringBuilder md = new StringBuilder();
         md.append("# q_sample on the CPU\n\n").append(Report.machine())
-                .append("- Command: `bash benchmarks/run QSampleReport` (after `mvn -B -DskipTests package`)\n\n")
+                .append(Report.command("QSampleReport")).append("\n\n")
                 .append("Bytes are nominal: q_sample moves 12 B per element (read x_0, write x_t and ε), a copy 8 B.\n")
                 .append(String.format("Streaming copy bandwidth (ours, 64 MiB): **%.1f GB/s**; libtorch copy_ at 64 MiB: %.1f GB/s.%n%n",
                         peak, gbps(byKey.get("CopyBenchmark.libtorch@16777216"), 8 * 16777216L)))

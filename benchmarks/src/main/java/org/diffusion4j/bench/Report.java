@@ -42,11 +42,20 @@ final class Report {
                 .orElse("unknown CPU");
         return "- CPU: " + model + ", " + Runtime.getRuntime().availableProcessors() + " logical cores; diffusion4j CPU kernels "
                 + Device.cpuIsa() + " with " + Device.cpuThreads() + " OpenMP threads\n"
+                + "- libtorch baseline: org.bytedeco:pytorch 2.10.0-1.5.13 (CPU, OpenBLAS), OPENBLAS_NUM_THREADS="
+                + System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "unset") + "\n"
                 + "- Java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"
                 + "- JMH: forks " + Integer.getInteger("bench.forks", 1) + ", warm-up " + Integer.getInteger("bench.warmup", 3)
                 + " × " + Integer.getInteger("bench.time", 1) + " s, measurement " + Integer.getInteger("bench.iterations", 5)
                 + " × " + Integer.getInteger("bench.time", 1) + " s, mode AverageTime\n"
                 + "- Recorded: " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + "\n";
+    }
+
+    /** The line that reproduces a report, with the JMH settings passed through BENCH_OPTS if any. */
+    static String command(String report) {
+        String opts = System.getenv("BENCH_OPTS");
+        return "- Command: `" + (opts == null || opts.isBlank() ? "" : "BENCH_OPTS=\"" + opts.trim() + "\" ")
+                + "bash benchmarks/run " + report + "` (after `mvn -B -DskipTests package`)";
     }
 
     static void write(Path file, String markdown) throws IOException {
