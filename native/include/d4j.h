@@ -90,6 +90,9 @@ d4j_status d4j_ctx_set_rng(d4j_ctx* ctx, uint64_t seed, uint64_t offset);
 d4j_status d4j_ctx_rng(uint64_t* seed, uint64_t* offset, const d4j_ctx* ctx);
 /* Waits for all work queued on the context's stream. */
 d4j_status d4j_ctx_synchronize(d4j_ctx* ctx);
+/* The context's cudaStream_t as a void* (NULL for a CPU context), for interop: a caller
+ * may record events on it or queue its own work behind ours. The context keeps owning it. */
+d4j_status d4j_ctx_cuda_stream(void** stream, const d4j_ctx* ctx);
 /* Bytes held by the caching allocator: in use by tensors, and cached for reuse. */
 d4j_status d4j_ctx_memory(int64_t* in_use, int64_t* cached, const d4j_ctx* ctx);
 /* Returns cached (unused) blocks to the system. */

@@ -94,6 +94,9 @@ int main(void) {
     d4j_ctx *cpu, *gpu;
     CHECK_OK(d4j_ctx_create(&cpu, D4J_DEVICE_CPU, 0));
     CHECK_OK(d4j_ctx_create(&gpu, D4J_DEVICE_CUDA, 0));
+    void* stream = NULL;
+    CHECK_OK(d4j_ctx_cuda_stream(&stream, gpu));
+    CHECK(stream != NULL, "a CUDA context owns a stream");
     int64_t s1[4] = {3, 5, 7, 2}, s2[4] = {64, 32, 32, 1}, s3[4] = {300, 14, 14, 3}, s4[4] = {256, 64, 64, 3};
     compare(cpu, gpu, s1, 4);
     compare(cpu, gpu, s2, 4);

@@ -33,6 +33,11 @@ int main(void) {
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_ctx_set_rng(dead, 1, 2));
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_ctx_free(dead));
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_tensor_create(dead, &t, shape, 4));
+    void* stream = &stream;
+    CHECK_OK(d4j_ctx_cuda_stream(&stream, ctx));
+    CHECK(stream == NULL, "a CPU context has no CUDA stream");
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "output pointer is NULL", d4j_ctx_cuda_stream(NULL, ctx));
+    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_ctx_cuda_stream(&stream, dead));
 
     /* sizes */
     int64_t negative[2] = {4, -3};

@@ -117,6 +117,14 @@ d4j_status d4j_ctx_synchronize(d4j_ctx* ctx) {
     return D4J_OK;
 }
 
+d4j_status d4j_ctx_cuda_stream(void** stream, const d4j_ctx* ctx) {
+    static const char* fn = "d4j_ctx_cuda_stream";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    if (!stream) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "output pointer is NULL");
+    *stream = ctx->device_type == D4J_DEVICE_CUDA ? ctx->stream : NULL;
+    return D4J_OK;
+}
+
 d4j_status d4j_ctx_memory(int64_t* in_use, int64_t* cached, const d4j_ctx* ctx) {
     static const char* fn = "d4j_ctx_memory";
     D4J_TRY(d4j_check_ctx(fn, ctx));
