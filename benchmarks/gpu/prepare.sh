@@ -15,6 +15,10 @@ mvn -B -q -DskipTests package
 cp java/target/diffusion4j-*.jar "$out/lib/"
 cp java/target/lib/javacpp-*.jar java/target/lib/slf4j-*.jar "$out/lib/"
 cp -r tests/target/test-classes "$out/test-classes"
+# the whole-step JMH benchmarks (steps.sh): our side only, so libtorch is left behind
+cp -r benchmarks/target/classes "$out/bench-classes"
+cp benchmarks/target/lib/jmh-core-*.jar benchmarks/target/lib/jopt-simple-*.jar benchmarks/target/lib/commons-math3-*.jar \
+   "$out/lib/"
 mvn -B -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.4 \
     -DoutputDirectory="$out/lib"
 

@@ -60,7 +60,16 @@ public class UNetStepBenchmark {
         @Param({"1", "128"})
         public int batch;
 
+        /** cpu or cuda:N; the GPU run (benchmarks/gpu/steps.sh) passes -p device=cuda:0. */
+        @Param({"cpu"})
+        public String device;
+
+        /** fashion-mnist (the main job's preset) or cifar10 (UNetConfig.cifar10(), a GPU model). */
+        @Param({"fashion-mnist"})
+        public String model;
+
         Context ctx;
+        UNetConfig config;
         UNet net;
         Trainer trainer;
         Tensor x0;
@@ -69,10 +78,15 @@ public class UNetStepBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            ctx = Context.create(Device.cpu(), 1);
-            net = new UNet(ctx, CONFIG);
+            ctx = Context.create(device.equals("cpu") ? Device.cpu() : Device.cuda(Integer.parseInt(device.substring(5))), 1);
+            config = switch (model) {
+                case "fashion-mnist" -> CONFIG;
+                case "cifar10" -> UNetConfig.cifar10().withDropout(0f);
+                default -> throw new IllegalArgumentException("model " + model + ": expected fashion-mnist or cifar10");
+            };
+            net = new UNet(ctx, config);
             trainer = new Trainer(ctx, net, SCHEDULE, TRAIN);
-            x0 = Tensor.empty(ctx, batch, 28, 28, 1).fillUniform(-1f, 1f);
+            x0 = Tensor.empty(ctx, batch, config.imageSize(), config.imageSize(), config.channels()).fillUniform(-1f, 1f);
             labels = labels(batch);
             oneStep = new DdimSampler(SCHEDULE, 1, 0.0, DdimSampler.Spacing.TRAILING, GUIDANCE, true);
         }
@@ -175,7 +189,9 @@ public class UNetStepBenchmark {
 
     @Benchmark
     public Tensor sampleOurs(Ours s) {
-        try (Tensor x = s.oneStep.sample(s.ctx, s.net, new int[] {s.batch, 28, 28, 1}, s.labels, 7, null)) {
+        int size = s.config.imageSize();
+        try (Tensor x = s.oneStep.sample(s.ctx, s.net, new int[] {s.batch, size, size, s.config.channels()}, s.labels, 7,
+                null)) {
             return x;
         }
     }

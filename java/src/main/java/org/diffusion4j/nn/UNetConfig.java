@@ -58,6 +58,16 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
     }
 
     /**
+     * CIFAR-10 (32×32×3), class-conditional: the DDPM paper's CIFAR-10 network (Ho et al. 2020,
+     * Appendix B: 128 base channels ×[1, 2, 2, 2], two residual blocks per level, attention at
+     * 16×16, dropout 0.1) with 4 attention heads, 32 groups, 10 classes and a 512-wide time
+     * embedding. About 36M parameters: a GPU model.
+     */
+    public static UNetConfig cifar10() {
+        return new UNetConfig(32, 3, 128, new int[] {1, 2, 2, 2}, 2, new int[] {16}, 4, 32, 0.1f, 10, 512);
+    }
+
+    /**
      * The small preset for any square image size divisible by 4: three levels (×1, ×2, ×2 base
      * channels at full, half and quarter resolution), one residual block per level, 4-head
      * attention at quarter resolution, 8 groups, dropout 0.1, time embedding 4× base.

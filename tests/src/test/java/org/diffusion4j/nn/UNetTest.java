@@ -121,4 +121,14 @@ class UNetTest {
         assertTrue(e.getMessage().contains("unet.heads"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> UNetConfig.small(30, 1, 10, 32));
     }
+
+    /** The CIFAR-10 preset has the DDPM CIFAR-10 network's size (35.7M parameters plus the class embedding). */
+    @Test
+    void cifarPresetHasTheDdpmSize() {
+        try (Context ctx = Context.create(Device.cpu(), 1); UNet net = new UNet(ctx, UNetConfig.cifar10())) {
+            long n = net.parameters().stream().mapToLong(p -> p.value().numel()).sum();
+            System.out.println("CIFAR-10 preset: " + n + " parameters");
+            assertTrue(n > 35_000_000 && n < 37_000_000, "parameters: " + n);
+        }
+    }
 }
