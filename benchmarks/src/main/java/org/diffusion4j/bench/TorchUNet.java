@@ -48,6 +48,13 @@ final class TorchUNet {
         return new ArrayList<>(params.values());
     }
 
+    /** Adds delta to every element of parameter {@code name} (to show a check notices a changed network). */
+    void nudge(String name, double delta) {
+        try (org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            p(name).add_(scalar(delta));
+        }
+    }
+
     /** x (N, C, S, S) in the twin's memory format; labels null or entries equal to classes: the null class. */
     Tensor forward(Tensor x, int[] t, int[] labels) {
         int n = t.length;
