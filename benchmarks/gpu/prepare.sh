@@ -13,7 +13,8 @@ mkdir -p "$out/lib"
 
 mvn -B -q -DskipTests package
 cp java/target/diffusion4j-*.jar "$out/lib/"
-cp java/target/lib/javacpp-*.jar java/target/lib/slf4j-*.jar "$out/lib/"
+# the library brings slf4j-api only; the logging binding comes with the benchmarks
+cp java/target/lib/javacpp-*.jar benchmarks/target/lib/slf4j-*.jar "$out/lib/"
 cp -r tests/target/test-classes "$out/test-classes"
 # the whole-step JMH benchmarks (steps.sh): our side only, so libtorch is left behind
 cp -r benchmarks/target/classes "$out/bench-classes"

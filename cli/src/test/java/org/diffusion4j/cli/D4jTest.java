@@ -53,8 +53,8 @@ class D4jTest {
     void trainsAndSamplesAFolderOfImages() throws IOException {
         Path data = dir.resolve("data");
         for (int i = 0; i < 3; i++) {
-            org.diffusion4j.data.ImageFolderTest.write(data.resolve("cats/" + i + ".png"), 8, 8, 10 * i, true);
-            org.diffusion4j.data.ImageFolderTest.write(data.resolve("dogs/" + i + ".png"), 8, 8, 100 + 10 * i, true);
+            writeImage(data.resolve("cats/" + i + ".png"), 8, 8, 10 * i, true);
+            writeImage(data.resolve("dogs/" + i + ".png"), 8, 8, 100 + 10 * i, true);
         }
         Path samples = trainTwoStepsThenSample(data, "folder", "--per-label", "1");
         assertTrue(Files.isRegularFile(samples.resolve("sample-001-label-1-dogs.png")));
@@ -62,13 +62,23 @@ class D4jTest {
         assertEquals(16, one.getWidth() - 2); // 8 pixels at scale 2 inside a one-pixel border
         Path loose = dir.resolve("loose");
         for (int i = 0; i < 2; i++) {
-            org.diffusion4j.data.ImageFolderTest.write(loose.resolve(i + ".png"), 12, 12, 30 * i, false);
+            writeImage(loose.resolve(i + ".png"), 12, 12, 30 * i, false);
         }
         Path looseSamples = trainTwoStepsThenSample(loose, "loose", "--count", "3");
         assertTrue(Files.isRegularFile(looseSamples.resolve("sample-002.png")));
         assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("loose-run/checkpoint.safetensors")
             .toString(), "--labels", "0", "--out", looseSamples.toString()}));
         assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1"}));
+    }
+
+    /** A w×h PNG (RGB or grey) of a pattern that depends on {@code seed}. */
+    static void writeImage(Path file, int w, int h, int seed, boolean rgb) throws IOException {
+        BufferedImage img = new BufferedImage(w, h, rgb ? BufferedImage.TYPE_INT_RGB : BufferedImage.TYPE_BYTE_GRAY);
+        for (int i = 0; i < w * h; i++) {
+            img.setRGB(i % w, i / w, ((seed + 7 * i) & 0xff) * 0x010101);
+        }
+        Files.createDirectories(file.getParent());
+        ImageIO.write(img, "png", file.toFile());
     }
 
     /** d4j train (2 steps, base 8) on {@code data} into NAME-run, then d4j sample (2 steps) into NAME-samples. */
