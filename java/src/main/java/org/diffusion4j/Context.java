@@ -1,5 +1,9 @@
 package org.diffusion4j;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.diffusion4j.internal.D4jNative;
 import org.diffusion4j.internal.D4jNative.d4j_ctx;
@@ -11,10 +15,16 @@ import org.diffusion4j.internal.NativeResource;
  * {@code (seed, offset)} and a caching allocator. Not thread-safe: give each thread its own.
  * Closing a context while tensors made on it are open is allowed: their memory stays valid
  * until they are closed, but they can no longer be used.
+ *
+ * <p>A context also holds the per-call state that shared objects keep on it — a network
+ * module's activations, scratch buffers and saved inputs (see {@code org.diffusion4j.nn.Module})
+ * — and frees that state when it closes.
  */
 public final class Context implements AutoCloseable {
     private final Device device;
     private final NativeResource<d4j_ctx> resource;
+    // state kept on this context by other objects (by identity), closed with it; guarded by itself
+    private final Map<Object, AutoCloseable> states = new IdentityHashMap<>();
 
     private Context(Device device, d4j_ctx handle) {
         this.device = device;
@@ -95,9 +105,54 @@ public final class Context implements AutoCloseable {
         return resource.isClosed();
     }
 
+    /** Frees the state objects keep on this context, then the context (idempotent). */
     @Override
     public void close() {
+        List<AutoCloseable> held;
+        synchronized (states) {
+            held = new ArrayList<>(states.values());
+            states.clear();
+        }
+        RuntimeException failure = null;
+        for (AutoCloseable s : held) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("closing state held by " + this, e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
         resource.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** The state {@code owner} keeps on this context, or null. */
+    AutoCloseable state(Object owner) {
+        synchronized (states) {
+            return states.get(owner);
+        }
+    }
+
+    /** Keeps {@code state} for {@code owner} until {@link #removeState} or close; refused once closed. */
+    void putState(Object owner, AutoCloseable state) {
+        synchronized (states) {
+            if (isClosed()) {
+                throw new IllegalStateException("context on " + device + " is closed");
+            }
+            states.put(owner, state);
+        }
+    }
+
+    /** Forgets and returns the state {@code owner} keeps on this context (null if none); the caller closes it. */
+    AutoCloseable removeState(Object owner) {
+        synchronized (states) {
+            return states.remove(owner);
+        }
     }
 
     d4j_ctx handle() {

@@ -26,6 +26,21 @@ public final class Tensor implements AutoCloseable {
             public d4j_tensor tensor(Tensor tensor) {
                 return tensor.handle();
             }
+
+            @Override
+            public AutoCloseable state(Context context, Object owner) {
+                return context.state(owner);
+            }
+
+            @Override
+            public void putState(Context context, Object owner, AutoCloseable state) {
+                context.putState(owner, state);
+            }
+
+            @Override
+            public AutoCloseable removeState(Context context, Object owner) {
+                return context.removeState(owner);
+            }
         });
     }
 

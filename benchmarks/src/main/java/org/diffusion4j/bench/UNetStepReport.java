@@ -92,8 +92,8 @@ public final class UNetStepReport {
                 p.value().copyFrom(v);
             }
             net.zeroGrad();
-            float[] ours = net.forward(tx, t, labels, true).toArray();
-            net.backward(tdOut);
+            float[] ours = net.forward(ctx, tx, t, labels, true).toArray();
+            net.backward(ctx, tdOut);
             double worstForward = 0;
             double worstGrad = 0;
             String worstName = "";

@@ -13,6 +13,12 @@ public final class Handles {
         D4jNative.d4j_ctx ctx(Context context);
 
         D4jNative.d4j_tensor tensor(Tensor tensor);
+
+        AutoCloseable state(Context context, Object owner);
+
+        void putState(Context context, Object owner, AutoCloseable state);
+
+        AutoCloseable removeState(Context context, Object owner);
     }
 
     private static volatile Access access;
@@ -38,6 +44,24 @@ public final class Handles {
     /** The open context's handle; throws IllegalStateException when it is closed. */
     public static D4jNative.d4j_ctx ctx(Context context) {
         return access().ctx(context);
+    }
+
+    /** The state {@code owner} keeps on {@code context} (by identity), or null. */
+    public static AutoCloseable state(Context context, Object owner) {
+        return access().state(context, owner);
+    }
+
+    /**
+     * Keeps {@code state} for {@code owner} on {@code context}, which closes it when it closes;
+     * throws IllegalStateException when the context is closed.
+     */
+    public static void putState(Context context, Object owner, AutoCloseable state) {
+        access().putState(context, owner, state);
+    }
+
+    /** Forgets and returns the state {@code owner} keeps on {@code context} (null if none), for the caller to close. */
+    public static AutoCloseable removeState(Context context, Object owner) {
+        return access().removeState(context, owner);
     }
 
     /** The open tensor's handle; throws IllegalStateException when it is closed. */

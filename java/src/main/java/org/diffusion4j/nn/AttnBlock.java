@@ -14,7 +14,15 @@ public final class AttnBlock extends Module {
     private final DenseLayer qkv;
     private final DenseLayer proj;
     private final int heads;
-    private Tensor qkvOut;
+
+    /** Per context: attention output, log-sum-exp rows, gradients and the qkv projection of the last forward. */
+    private static final class S extends State {
+        Tensor qkvOut;
+
+        S(Context ctx) {
+            super(ctx);
+        }
+    }
 
     public AttnBlock(Context ctx, String name, int channels, int heads, int groups) {
         super(ctx, name);
@@ -29,22 +37,30 @@ public final class AttnBlock extends Module {
         proj.bias.value().fill(0f);
     }
 
-    public Tensor forward(Tensor x) {
-        qkvOut = qkv.forward(norm.forward(x));
-        Tensor a = buffer("attn", x.shape());
-        Attention.forward(ctx, a, buffer("lse", x.dim(0), heads, x.dim(1) * x.dim(2)), qkvOut, heads);
-        Tensor out = buffer("out", x.shape());
-        Add.forward(ctx, out, x, proj.forward(a));
+    @Override
+    protected State newState(Context ctx) {
+        return new S(ctx);
+    }
+
+    public Tensor forward(Context ctx, Tensor x) {
+        S s = state(ctx);
+        s.qkvOut = qkv.forward(ctx, norm.forward(ctx, x));
+        Tensor a = s.buffer("attn", x.shape());
+        Attention.forward(ctx, a, s.buffer("lse", x.dim(0), heads, x.dim(1) * x.dim(2)), s.qkvOut, heads);
+        Tensor out = s.buffer("out", x.shape());
+        Add.forward(ctx, out, x, proj.forward(ctx, a));
         return out;
     }
 
-    public Tensor backward(Tensor dOut) {
-        Tensor a = buffer("attn", dOut.shape());
-        Tensor dQkv = buffer("d_qkv", qkvOut.shape());
-        Attention.backward(ctx, dQkv, proj.backward(dOut), qkvOut, a,
-                buffer("lse", dOut.dim(0), heads, dOut.dim(1) * dOut.dim(2)), heads);
-        Tensor dx = buffer("dx", dOut.shape());
-        Add.forward(ctx, dx, dOut, norm.backward(qkv.backward(dQkv)));
+    public Tensor backward(Context ctx, Tensor dOut) {
+        S s = state(ctx);
+        Tensor qkvOut = saved(s.qkvOut);
+        Tensor a = s.buffer("attn", dOut.shape());
+        Tensor dQkv = s.buffer("d_qkv", qkvOut.shape());
+        Attention.backward(ctx, dQkv, proj.backward(ctx, dOut), qkvOut, a,
+                s.buffer("lse", dOut.dim(0), heads, dOut.dim(1) * dOut.dim(2)), heads);
+        Tensor dx = s.buffer("dx", dOut.shape());
+        Add.forward(ctx, dx, dOut, norm.backward(ctx, qkv.backward(ctx, dQkv)));
         return dx;
     }
 }

@@ -12,7 +12,6 @@ public final class ConvLayer extends Module {
     private final int stride;
     private final int pad;
     private final int cout;
-    private Tensor input;
 
     public ConvLayer(Context ctx, String name, int cin, int cout, int k, int stride, int pad, boolean zeroInit) {
         super(ctx, name);
@@ -28,23 +27,32 @@ public final class ConvLayer extends Module {
         }
     }
 
+    @Override
+    protected State newState(Context ctx) {
+        return new LayerState(ctx); // y, dx and the input the backward pass needs
+    }
+
     /** The output shape for input x. */
     public int[] shape(Tensor x) {
         return new int[] {x.dim(0), Conv2d.outputSize(x.dim(1), k, stride, pad), Conv2d.outputSize(x.dim(2), k, stride, pad),
             cout};
     }
 
-    public Tensor forward(Tensor x) {
-        input = x;
-        Tensor y = buffer("y", shape(x));
+    /** y = conv(x) on {@code ctx}; y is owned by this layer's state on ctx (valid until its next forward there). */
+    public Tensor forward(Context ctx, Tensor x) {
+        LayerState s = state(ctx);
+        s.input = x;
+        Tensor y = s.buffer("y", shape(x));
         Conv2d.forward(ctx, y, x, weight.value(), bias.value(), stride, pad);
         return y;
     }
 
-    /** Accumulates the weight and bias gradients; returns ∂L/∂x (owned by this layer). */
-    public Tensor backward(Tensor dy) {
+    /** Accumulates the weight and bias gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    public Tensor backward(Context ctx, Tensor dy) {
+        LayerState s = state(ctx);
+        Tensor input = saved(s.input);
         Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, input, stride, pad);
-        Tensor dx = buffer("dx", input.shape());
+        Tensor dx = s.buffer("dx", input.shape());
         Conv2d.backwardData(ctx, dx, dy, weight.value(), stride, pad);
         return dx;
     }

@@ -9,7 +9,6 @@ public final class DenseLayer extends Module {
     final Param weight;
     final Param bias;
     private final int out;
-    private Tensor input;
 
     public DenseLayer(Context ctx, String name, int in, int out, boolean withBias) {
         super(ctx, name);
@@ -22,18 +21,28 @@ public final class DenseLayer extends Module {
         }
     }
 
-    public Tensor forward(Tensor x) {
-        input = x;
+    @Override
+    protected State newState(Context ctx) {
+        return new LayerState(ctx); // y, dx and the input the backward pass needs
+    }
+
+    /** y = x·w + b on {@code ctx}; y is owned by this layer's state on ctx. */
+    public Tensor forward(Context ctx, Tensor x) {
+        LayerState s = state(ctx);
+        s.input = x;
         int[] shape = x.shape();
         shape[shape.length - 1] = out;
-        Tensor y = buffer("y", shape);
+        Tensor y = s.buffer("y", shape);
         Linear.forward(ctx, y, x, weight.value(), bias == null ? null : bias.value());
         return y;
     }
 
-    public Tensor backward(Tensor dy) {
+    /** Accumulates the weight (and bias) gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    public Tensor backward(Context ctx, Tensor dy) {
+        LayerState s = state(ctx);
+        Tensor input = saved(s.input);
         Linear.backwardWeights(ctx, weight.grad(), bias == null ? null : bias.grad(), dy, input);
-        Tensor dx = buffer("dx", input.shape());
+        Tensor dx = s.buffer("dx", input.shape());
         Linear.backwardData(ctx, dx, dy, weight.value());
         return dx;
     }

@@ -1,28 +1,52 @@
 package org.diffusion4j.nn;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import org.diffusion4j.Context;
+import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.internal.Handles;
 
 /**
- * A piece of a network with an explicit forward and backward (no tape): it owns its parameters
- * and the activation buffers it writes, reused from call to call while the batch shape stays the
- * same, and keeps references to the inputs its backward needs. Not thread-safe: one module
- * instance serves one context's step at a time. Closing it frees everything it owns.
+ * A piece of a network with an explicit forward and backward (no tape). The module owns its
+ * parameters; everything a call writes — activations, scratch, the inputs its backward needs,
+ * dropout masks — is a {@link State} kept on the call's {@link Context}, one per (module,
+ * context), reused from call to call while the batch shape stays the same and freed when that
+ * context closes (or by {@link #release}, or when the module closes).
+ *
+ * <p>Threads: the parameters can be shared by threads that each own a context. Forward passes
+ * on different contexts may run at the same time, and a backward pass uses the state its own
+ * context's last forward saved. Gradients, however, live in the shared {@link Param}s: training
+ * is single-context — backward passes on different contexts must not overlap in time (the
+ * U-Net refuses overlapping calls), and nothing may write the weights (loading, an optimiser
+ * step) while another thread runs the module. On CUDA each context has its own stream:
+ * synchronize the context that wrote the weights or gradients before another context uses them.
+ *
+ * <p>The context a module is built on makes its parameters and must stay open while the module
+ * is used; a call on a context of another device is refused. Closing the module frees its
+ * parameters and the state it keeps on every context.
  */
 public abstract class Module implements AutoCloseable {
-    protected final Context ctx;
+    private final Device device;
     private final String name;
     private final List<Param> params = new ArrayList<>();
     private final List<Module> children = new ArrayList<>();
-    private final Map<String, Tensor> buffers = new HashMap<>();
+    // contexts that may hold a State of this module (weakly: a forgotten context stays collectable); guarded by itself
+    private final List<WeakReference<Context>> contexts = new ArrayList<>();
+    private final Context paramContext;
 
+    /** A module whose parameters are made on {@code ctx}. */
     protected Module(Context ctx, String name) {
-        this.ctx = ctx;
+        this.paramContext = Objects.requireNonNull(ctx, "ctx");
+        this.device = ctx.device();
         this.name = name;
     }
 
@@ -30,8 +54,13 @@ public abstract class Module implements AutoCloseable {
         return name;
     }
 
+    /** The device of the parameters; calls run on contexts of this device. */
+    public Device device() {
+        return device;
+    }
+
     protected Param param(String local, int... shape) {
-        Param p = new Param(name + "." + local, Tensor.zeros(ctx, shape), Tensor.zeros(ctx, shape));
+        Param p = new Param(name + "." + local, Tensor.zeros(paramContext, shape), Tensor.zeros(paramContext, shape));
         params.add(p);
         return p;
     }
@@ -41,18 +70,132 @@ public abstract class Module implements AutoCloseable {
         return m;
     }
 
-    /** The buffer {@code key}, reallocated only when the shape changes. */
-    protected Tensor buffer(String key, int... shape) {
-        Tensor t = buffers.get(key);
-        if (t != null && Arrays.equals(t.shape(), shape)) {
+    /**
+     * What one context's calls of a module write and keep: buffers by key, and (in subclasses)
+     * the saved inputs of the last forward. Closing it frees the buffers.
+     */
+    protected static class State implements AutoCloseable {
+        private final Context ctx;
+        private final Map<String, Tensor> buffers = new HashMap<>();
+
+        protected State(Context ctx) {
+            this.ctx = ctx;
+        }
+
+        /** The buffer {@code key} on this state's context, reallocated only when the shape changes. */
+        public Tensor buffer(String key, int... shape) {
+            Tensor t = buffers.get(key);
+            if (t != null && sameShape(t, shape)) {
+                return t;
+            }
+            if (t != null) {
+                t.close();
+            }
+            t = Tensor.empty(ctx, shape);
+            buffers.put(key, t);
             return t;
         }
-        if (t != null) {
-            t.close();
+
+        private static boolean sameShape(Tensor t, int[] shape) {
+            if (t.ndim() != shape.length) {
+                return false;
+            }
+            for (int i = 0; i < shape.length; i++) {
+                if (t.dim(i) != shape[i]) {
+                    return false;
+                }
+            }
+            return true;
         }
-        t = Tensor.empty(ctx, shape);
-        buffers.put(key, t);
-        return t;
+
+        @Override
+        public void close() {
+            buffers.values().forEach(Tensor::close);
+            buffers.clear();
+        }
+    }
+
+    /** A fresh state for {@code ctx}; subclasses that save inputs return their own State subclass. */
+    protected State newState(Context ctx) {
+        return new State(ctx);
+    }
+
+    /**
+     * This module's state on {@code ctx}, made on first use.
+     *
+     * @throws IllegalArgumentException when ctx is on another device than the parameters
+     */
+    @SuppressWarnings("unchecked")
+    protected final <S extends State> S state(Context ctx) {
+        Objects.requireNonNull(ctx, "ctx");
+        AutoCloseable s = Handles.state(ctx, this);
+        if (s == null) {
+            s = attach(ctx);
+        }
+        return (S) s;
+    }
+
+    private State attach(Context ctx) {
+        checkDevice(ctx);
+        State s = newState(ctx);
+        Handles.putState(ctx, this, s);
+        synchronized (contexts) {
+            contexts.removeIf(r -> r.get() == null || r.get().isClosed());
+            contexts.add(new WeakReference<>(ctx));
+        }
+        return s;
+    }
+
+    /** Refuses a context on another device than the parameters. */
+    protected final void checkDevice(Context ctx) {
+        if (!ctx.device().equals(device)) {
+            throw new IllegalArgumentException(name + ": the context is on " + ctx.device() + " but the parameters are on "
+                    + device + "; run the module on a context of its parameters' device");
+        }
+    }
+
+    /** {@code value} saved by a forward pass; a backward pass on a context with no forward there is refused. */
+    protected final <T> T saved(T value) {
+        if (value == null) {
+            throw new IllegalStateException(name + ": backward on a context that ran no forward pass of this module");
+        }
+        return value;
+    }
+
+    /** Frees the state this module and its children keep on {@code ctx} (the next call there starts afresh). */
+    public void release(Context ctx) {
+        Objects.requireNonNull(ctx, "ctx");
+        for (Module c : children) {
+            c.release(ctx);
+        }
+        closeState(Handles.removeState(ctx, this));
+        synchronized (contexts) {
+            contexts.removeIf(r -> r.get() == null || r.get() == ctx);
+        }
+    }
+
+    /**
+     * The open contexts holding state of this module or of its children (what a leak check
+     * counts: a closed context frees the state it held).
+     */
+    public int contextsHoldingState() {
+        Set<Context> open = Collections.newSetFromMap(new IdentityHashMap<>());
+        collectContexts(open);
+        return open.size();
+    }
+
+    private void collectContexts(Set<Context> into) {
+        synchronized (contexts) {
+            for (WeakReference<Context> r : contexts) {
+                Context c = r.get();
+                if (c != null && !c.isClosed() && Handles.state(c, this) != null) {
+                    into.add(c);
+                }
+            }
+        }
+        for (Module c : children) {
+            c.collectContexts(into);
+        }
     }
 
     /** Every parameter of this module and its children, in construction order. */
@@ -71,6 +214,7 @@ public abstract class Module implements AutoCloseable {
         }
     }
 
+    /** Frees the parameters and the state kept on every context that is still open. */
     @Override
     public void close() {
         for (Module c : children) {
@@ -80,8 +224,21 @@ public abstract class Module implements AutoCloseable {
             p.value().close();
             p.grad().close();
         }
-        buffers.values().forEach(Tensor::close);
-        buffers.clear();
+        synchronized (contexts) {
+            for (Iterator<WeakReference<Context>> it = contexts.iterator(); it.hasNext();) {
+                Context c = it.next().get();
+                it.remove();
+                if (c != null) {
+                    closeState(Handles.removeState(c, this));
+                }
+            }
+        }
+    }
+
+    private static void closeState(AutoCloseable s) {
+        if (s != null) {
+            ((State) s).close(); // a State's close throws nothing checked
+        }
     }
 
     /** Uniform(−b, b) with b = 1/√fanIn, PyTorch's default for convolutions and linear layers. */

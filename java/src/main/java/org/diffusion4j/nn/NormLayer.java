@@ -10,7 +10,6 @@ public final class NormLayer extends Module {
     final Param beta;
     private final int groups;
     private final boolean silu;
-    private Tensor input;
 
     public NormLayer(Context ctx, String name, int channels, int groups, boolean silu) {
         super(ctx, name);
@@ -24,18 +23,28 @@ public final class NormLayer extends Module {
         gamma.value().fill(1f);
     }
 
-    public Tensor forward(Tensor x) {
-        input = x;
-        Tensor y = buffer("y", x.shape());
-        GroupNorm.forward(ctx, y, buffer("mean", x.dim(0), groups), buffer("rstd", x.dim(0), groups), x, gamma.value(),
+    @Override
+    protected State newState(Context ctx) {
+        return new LayerState(ctx); // y, the group statistics, dx and the input the backward pass needs
+    }
+
+    /** y = GN(x) (then SiLU) on {@code ctx}; y is owned by this layer's state on ctx. */
+    public Tensor forward(Context ctx, Tensor x) {
+        LayerState s = state(ctx);
+        s.input = x;
+        Tensor y = s.buffer("y", x.shape());
+        GroupNorm.forward(ctx, y, s.buffer("mean", x.dim(0), groups), s.buffer("rstd", x.dim(0), groups), x, gamma.value(),
                 beta.value(), groups, GroupNorm.DEFAULT_EPS, silu);
         return y;
     }
 
-    public Tensor backward(Tensor dy) {
-        Tensor dx = buffer("dx", input.shape());
-        GroupNorm.backward(ctx, dx, gamma.grad(), beta.grad(), dy, input, buffer("mean", input.dim(0), groups),
-                buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
+    /** Accumulates the γ and β gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    public Tensor backward(Context ctx, Tensor dy) {
+        LayerState s = state(ctx);
+        Tensor input = saved(s.input);
+        Tensor dx = s.buffer("dx", input.shape());
+        GroupNorm.backward(ctx, dx, gamma.grad(), beta.grad(), dy, input, s.buffer("mean", input.dim(0), groups),
+                s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
         return dx;
     }
 }

@@ -19,9 +19,17 @@ public final class ResBlock extends Module {
     private final ConvLayer conv2;
     private final ConvLayer skip;
     private final float dropout;
-    private Tensor input;
-    private Tensor emb;
-    private Dropout.Mask mask;
+
+    /** Per context: the block's buffers, its inputs and the dropout mask of the last forward. */
+    private static final class S extends State {
+        Tensor input;
+        Tensor emb;
+        Dropout.Mask mask;
+
+        S(Context ctx) {
+            super(ctx);
+        }
+    }
 
     public ResBlock(Context ctx, String name, int cin, int cout, int embDim, int groups, float dropout) {
         super(ctx, name);
@@ -34,43 +42,52 @@ public final class ResBlock extends Module {
         this.dropout = dropout;
     }
 
-    public Tensor forward(Tensor x, Tensor embedding, boolean train) {
-        input = x;
-        emb = embedding;
-        Tensor h = conv1.forward(norm1.forward(x));
-        Tensor e = buffer("silu_emb", embedding.shape());
+    @Override
+    protected State newState(Context ctx) {
+        return new S(ctx);
+    }
+
+    /** The block on {@code ctx}, dropout (drawn from ctx's random stream) only when {@code train}. */
+    public Tensor forward(Context ctx, Tensor x, Tensor embedding, boolean train) {
+        S s = state(ctx);
+        s.input = x;
+        s.emb = embedding;
+        Tensor h = conv1.forward(ctx, norm1.forward(ctx, x));
+        Tensor e = s.buffer("silu_emb", embedding.shape());
         Silu.forward(ctx, e, embedding);
-        Add.perSample(ctx, h, h, embProj.forward(e)); // in place: conv1's backward needs its input, not its output
-        Tensor g = norm2.forward(h);
-        mask = null;
+        Add.perSample(ctx, h, h, embProj.forward(ctx, e)); // in place: conv1's backward needs its input, not its output
+        Tensor g = norm2.forward(ctx, h);
+        s.mask = null;
         if (train && dropout > 0) {
-            Tensor d = buffer("dropped", g.shape());
-            mask = Dropout.forward(ctx, d, g, dropout);
+            Tensor d = s.buffer("dropped", g.shape());
+            s.mask = Dropout.forward(ctx, d, g, dropout);
             g = d;
         }
-        Tensor out = buffer("out", conv2.shape(g));
-        Tensor main = conv2.forward(g);
-        Add.forward(ctx, out, main, skip == null ? x : skip.forward(x));
+        Tensor out = s.buffer("out", conv2.shape(g));
+        Tensor main = conv2.forward(ctx, g);
+        Add.forward(ctx, out, main, skip == null ? x : skip.forward(ctx, x));
         return out;
     }
 
-    /** Returns ∂L/∂x and adds ∂L/∂emb into {@code dEmb}. */
-    public Tensor backward(Tensor dOut, Tensor dEmb) {
-        Tensor dg = conv2.backward(dOut);
-        if (mask != null) {
-            Tensor d = buffer("d_dropped", dg.shape());
-            Dropout.backward(ctx, d, dg, dropout, mask);
+    /** Returns ∂L/∂x and adds ∂L/∂emb into {@code dEmb}, from ctx's last forward. */
+    public Tensor backward(Context ctx, Tensor dOut, Tensor dEmb) {
+        S s = state(ctx);
+        Tensor input = saved(s.input);
+        Tensor dg = conv2.backward(ctx, dOut);
+        if (s.mask != null) {
+            Tensor d = s.buffer("d_dropped", dg.shape());
+            Dropout.backward(ctx, d, dg, dropout, s.mask);
             dg = d;
         }
-        Tensor dh = norm2.backward(dg);
-        Tensor dProj = buffer("d_proj", emb.dim(0), dh.dim(dh.ndim() - 1));
+        Tensor dh = norm2.backward(ctx, dg);
+        Tensor dProj = s.buffer("d_proj", s.emb.dim(0), dh.dim(dh.ndim() - 1));
         Add.perSampleBackward(ctx, dProj, dh);
-        Tensor dE = buffer("d_emb", emb.shape());
-        Silu.backward(ctx, dE, embProj.backward(dProj), emb);
+        Tensor dE = s.buffer("d_emb", s.emb.shape());
+        Silu.backward(ctx, dE, embProj.backward(ctx, dProj), s.emb);
         Add.forward(ctx, dEmb, dEmb, dE);
-        Tensor dxMain = norm1.backward(conv1.backward(dh));
-        Tensor dx = buffer("dx", input.shape());
-        Add.forward(ctx, dx, dxMain, skip == null ? dOut : skip.backward(dOut));
+        Tensor dxMain = norm1.backward(ctx, conv1.backward(ctx, dh));
+        Tensor dx = s.buffer("dx", input.shape());
+        Add.forward(ctx, dx, dxMain, skip == null ? dOut : skip.backward(ctx, dOut));
         return dx;
     }
 }

@@ -3,6 +3,7 @@ package org.diffusion4j.nn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.diffusion.NoisePredictor;
@@ -35,12 +36,20 @@ public final class UNet extends Module implements NoisePredictor {
     private final NormLayer normOut;
     private final ConvLayer convOut;
 
-    // per forward: the embedding, skips and what the backward pass retraces
-    private Tensor emb;
-    private Tensor timeHidden;
-    private Tensor tembSilu;
-    private boolean training;
-    private final List<Tensor> skips = new ArrayList<>();
+    private final boolean[] leavesSkip; // per down module: does its output become a skip connection?
+    private final AtomicReference<Thread> inBackward = new AtomicReference<>();
+
+    /** Per context: the embedding, the skips and what the backward pass retraces, of the last forward. */
+    private static final class S extends State {
+        Tensor emb;
+        Tensor timeHidden;
+        Tensor tembSilu;
+        final List<Tensor> skips = new ArrayList<>();
+
+        S(Context ctx) {
+            super(ctx);
+        }
+    }
 
     public UNet(Context ctx, UNetConfig config) {
         super(ctx, "unet");
@@ -93,35 +102,56 @@ public final class UNet extends Module implements NoisePredictor {
         }
         normOut = child(new NormLayer(ctx, "out.norm", ch, config.groups(), true));
         convOut = child(new ConvLayer(ctx, "out.conv", ch, config.channels(), 3, 1, 1, true));
+        leavesSkip = new boolean[down.size()];
+        for (int i = 0; i < down.size(); i++) {
+            // every residual block (after its attention) and every downsample
+            leavesSkip[i] = down.get(i) instanceof ConvLayer || !(i + 1 < down.size() && down.get(i + 1) instanceof AttnBlock);
+        }
+    }
+
+    @Override
+    protected State newState(Context ctx) {
+        return new S(ctx);
     }
 
     public UNetConfig config() {
         return config;
     }
 
-    /** ε(x_t, t, y) for sampling (dropout off). */
+    /**
+     * ε(x_t, t, y) for sampling (dropout off), computed on {@code ctx} with ctx's state: threads
+     * that each own a context can share one model.
+     */
     @Override
-    public void predict(Context context, Tensor eps, Tensor xT, int[] t, int[] labels) {
-        eps.copyFrom(forward(xT, t, labels, false));
+    public void predict(Context ctx, Tensor eps, Tensor xT, int[] t, int[] labels) {
+        eps.copyFrom(forward(ctx, xT, t, labels, false));
     }
 
     /**
-     * The predicted noise for x (N, S, S, C) at timesteps t; labels null (or entries equal to
-     * the class count) select the null class. The result is owned by the model.
+     * The predicted noise for x (N, S, S, C) at timesteps t, computed on {@code ctx}; labels null
+     * (or entries equal to the class count) select the null class; {@code train} turns dropout
+     * on (its mask drawn from ctx's random stream). The result and what {@link #backward} needs
+     * are kept in the model's state on ctx: valid until the next forward on ctx.
+     *
+     * @throws IllegalArgumentException when ctx is on another device than the weights
      */
-    public Tensor forward(Tensor x, int[] t, int[] labels, boolean train) {
-        training = train;
+    public Tensor forward(Context ctx, Tensor x, int[] t, int[] labels, boolean train) {
+        S s = state(ctx);
+        Objects.requireNonNull(x, "x");
+        Objects.requireNonNull(t, "t");
         int n = x.dim(0);
         if (t.length != n || (labels != null && labels.length != n)) {
             throw new IllegalArgumentException("t and labels must have one entry per sample (" + n + ")");
         }
-        Tensor temb = buffer("temb", n, config.baseChannels());
+        s.skips.clear();
+        Tensor temb = s.buffer("temb", n, config.baseChannels());
         TimestepEmbedding.forward(ctx, temb, t, TimestepEmbedding.DEFAULT_MAX_PERIOD);
-        timeHidden = time1.forward(temb);
-        tembSilu = buffer("temb_silu", timeHidden.shape());
-        Silu.forward(ctx, tembSilu, timeHidden);
-        emb = buffer("emb", n, config.embDim());
-        emb.copyFrom(time2.forward(tembSilu));
+        s.timeHidden = time1.forward(ctx, temb);
+        s.tembSilu = s.buffer("temb_silu", s.timeHidden.shape());
+        Silu.forward(ctx, s.tembSilu, s.timeHidden);
+        Tensor emb = s.buffer("emb", n, config.embDim());
+        s.emb = emb;
+        emb.copyFrom(time2.forward(ctx, s.tembSilu));
         if (classEmb != null) {
             float[] onehot = new float[n * (config.classes() + 1)];
             for (int i = 0; i < n; i++) {
@@ -132,64 +162,78 @@ public final class UNet extends Module implements NoisePredictor {
                 }
                 onehot[i * (config.classes() + 1) + y] = 1f;
             }
-            Tensor oh = buffer("onehot", n, config.classes() + 1);
+            Tensor oh = s.buffer("onehot", n, config.classes() + 1);
             oh.copyFrom(onehot);
-            Add.forward(ctx, emb, emb, classEmb.forward(oh));
+            Add.forward(ctx, emb, emb, classEmb.forward(ctx, oh));
         }
-        skips.clear();
-        Tensor h = convIn.forward(x);
+        List<Tensor> skips = s.skips;
+        Tensor h = convIn.forward(ctx, x);
         skips.add(h);
-        for (Module m : down) {
-            h = step(m, h);
-            if (leavesSkip(m)) { // every residual block (after its attention) and every downsample
+        for (int i = 0; i < down.size(); i++) {
+            Module m = down.get(i);
+            if (m instanceof ResBlock r) {
+                h = r.forward(ctx, h, emb, train);
+            } else if (m instanceof AttnBlock a) {
+                h = a.forward(ctx, h);
+            } else {
+                h = ((ConvLayer) m).forward(ctx, h);
+            }
+            if (leavesSkip[i]) {
                 skips.add(h);
             }
         }
-        h = mid2.forward(midAttn.forward(mid1.forward(h, emb, train)), emb, train);
-        int s = skips.size();
+        h = mid2.forward(ctx, midAttn.forward(ctx, mid1.forward(ctx, h, emb, train)), emb, train);
+        int k = skips.size();
         for (Module m : up) {
             if (m instanceof ResBlock r) {
-                Tensor skip = skips.get(--s);
-                Tensor cat = buffer("cat." + r.name(), h.dim(0), h.dim(1), h.dim(2), h.dim(3) + skip.dim(3));
+                Tensor skip = skips.get(--k);
+                Tensor cat = s.buffer("cat." + r.name(), h.dim(0), h.dim(1), h.dim(2), h.dim(3) + skip.dim(3));
                 Concat.forward(ctx, cat, h, skip);
-                h = r.forward(cat, emb, train);
+                h = r.forward(ctx, cat, emb, train);
             } else if (m instanceof AttnBlock a) {
-                h = a.forward(h);
+                h = a.forward(ctx, h);
             } else {
                 ConvLayer c = (ConvLayer) m;
-                Tensor upsampled = buffer("upsampled." + c.name(), h.dim(0), 2 * h.dim(1), 2 * h.dim(2), h.dim(3));
+                Tensor upsampled = s.buffer("upsampled." + c.name(), h.dim(0), 2 * h.dim(1), 2 * h.dim(2), h.dim(3));
                 Upsample.forward(ctx, upsampled, h);
-                h = c.forward(upsampled);
+                h = c.forward(ctx, upsampled);
             }
         }
-        return convOut.forward(normOut.forward(h));
-    }
-
-    private Tensor step(Module m, Tensor h) {
-        if (m instanceof ResBlock r) {
-            return r.forward(h, emb, training);
-        }
-        if (m instanceof AttnBlock a) {
-            return a.forward(h);
-        }
-        return ((ConvLayer) m).forward(h);
-    }
-
-    private boolean leavesSkip(Module m) {
-        int i = down.indexOf(m);
-        return m instanceof ConvLayer || !(i + 1 < down.size() && down.get(i + 1) instanceof AttnBlock);
+        return convOut.forward(ctx, normOut.forward(ctx, h));
     }
 
     /**
-     * Back-propagates ∂L/∂output (the shape of the last forward's result) through the network,
-     * adding every parameter's gradient. Call after {@link #forward} with the same inputs.
+     * Back-propagates ∂L/∂output (the shape of ctx's last forward result) through the network
+     * with the state ctx's last {@link #forward} saved, adding every parameter's gradient. The
+     * gradients are shared by all contexts: backward calls on different contexts must not
+     * overlap in time (an overlapping call is refused).
+     *
+     * @throws IllegalStateException when ctx ran no forward pass, or another thread is in backward
      */
-    public void backward(Tensor dOut) {
-        Tensor dEmb = buffer("d_emb", emb.shape()).fill(0f);
-        Tensor dh = normOut.backward(convOut.backward(dOut));
+    public void backward(Context ctx, Tensor dOut) {
+        S s = state(ctx);
+        saved(s.emb);
+        Objects.requireNonNull(dOut, "dOut");
+        Thread self = Thread.currentThread();
+        Thread other = inBackward.compareAndExchange(null, self);
+        if (other != null) {
+            throw new IllegalStateException("unet.backward: " + other.getName() + " is back-propagating already; the "
+                    + "gradients are shared, so backward passes on different contexts must not overlap");
+        }
+        try {
+            backward(ctx, s, dOut);
+        } finally {
+            inBackward.set(null);
+        }
+    }
+
+    private void backward(Context ctx, S s, Tensor dOut) {
+        List<Tensor> skips = s.skips;
+        Tensor dEmb = s.buffer("d_emb", s.emb.shape()).fill(0f);
+        Tensor dh = normOut.backward(ctx, convOut.backward(ctx, dOut));
         List<Tensor> skipGrads = new ArrayList<>();
         for (int k = 0; k < skips.size(); k++) {
-            skipGrads.add(buffer("d_skip." + k, skips.get(k).shape()).fill(0f));
+            skipGrads.add(s.buffer("d_skip." + k, skips.get(k).shape()).fill(0f));
         }
         // the j-th up-path residual block consumed skip (last − j)
         List<Integer> consumed = new ArrayList<>();
@@ -201,50 +245,50 @@ public final class UNet extends Module implements NoisePredictor {
             Module m = up.get(i);
             if (m instanceof ResBlock r) {
                 resIndex--;
-                Tensor dCat = r.backward(dh, dEmb);
+                Tensor dCat = r.backward(ctx, dh, dEmb);
                 int k = consumed.get(resIndex);
                 Tensor skip = skips.get(k);
-                Tensor dH = buffer("d_cat_h." + r.name(), dCat.dim(0), dCat.dim(1), dCat.dim(2), dCat.dim(3) - skip.dim(3));
-                Tensor dSkip = buffer("d_cat_skip." + r.name(), skip.shape());
+                Tensor dH = s.buffer("d_cat_h." + r.name(), dCat.dim(0), dCat.dim(1), dCat.dim(2), dCat.dim(3) - skip.dim(3));
+                Tensor dSkip = s.buffer("d_cat_skip." + r.name(), skip.shape());
                 Concat.backward(ctx, dH, dSkip, dCat);
                 Add.forward(ctx, skipGrads.get(k), skipGrads.get(k), dSkip);
                 dh = dH;
             } else if (m instanceof AttnBlock a) {
-                dh = a.backward(dh);
+                dh = a.backward(ctx, dh);
             } else {
                 ConvLayer c = (ConvLayer) m;
-                Tensor dUp = c.backward(dh);
-                Tensor d = buffer("d_upsampled." + c.name(), dUp.dim(0), dUp.dim(1) / 2, dUp.dim(2) / 2, dUp.dim(3));
+                Tensor dUp = c.backward(ctx, dh);
+                Tensor d = s.buffer("d_upsampled." + c.name(), dUp.dim(0), dUp.dim(1) / 2, dUp.dim(2) / 2, dUp.dim(3));
                 Upsample.backward(ctx, d, dUp);
                 dh = d;
             }
         }
-        dh = mid1.backward(midAttn.backward(mid2.backward(dh, dEmb)), dEmb);
+        dh = mid1.backward(ctx, midAttn.backward(ctx, mid2.backward(ctx, dh, dEmb)), dEmb);
         int k = skips.size() - 1;
         for (int i = down.size() - 1; i >= 0; i--) {
             Module m = down.get(i);
-            if (leavesSkip(m)) {
-                Tensor sum = buffer("d_sum." + k, dh.shape());
+            if (leavesSkip[i]) {
+                Tensor sum = s.buffer("d_sum." + k, dh.shape());
                 Add.forward(ctx, sum, dh, skipGrads.get(k--));
                 dh = sum;
             }
             if (m instanceof ResBlock r) {
-                dh = r.backward(dh, dEmb);
+                dh = r.backward(ctx, dh, dEmb);
             } else if (m instanceof AttnBlock a) {
-                dh = a.backward(dh);
+                dh = a.backward(ctx, dh);
             } else {
-                dh = ((ConvLayer) m).backward(dh);
+                dh = ((ConvLayer) m).backward(ctx, dh);
             }
         }
-        Tensor dIn = buffer("d_sum.0", dh.shape());
+        Tensor dIn = s.buffer("d_sum.0", dh.shape());
         Add.forward(ctx, dIn, dh, skipGrads.get(0));
-        convIn.backward(dIn);
+        convIn.backward(ctx, dIn);
         if (classEmb != null) {
-            classEmb.backward(dEmb);
+            classEmb.backward(ctx, dEmb);
         }
-        Tensor dHidden = buffer("d_temb_hidden", tembSilu.shape());
-        Silu.backward(ctx, dHidden, time2.backward(dEmb), timeHidden);
-        time1.backward(dHidden);
+        Tensor dHidden = s.buffer("d_temb_hidden", s.tembSilu.shape());
+        Silu.backward(ctx, dHidden, time2.backward(ctx, dEmb), s.timeHidden);
+        time1.backward(ctx, dHidden);
     }
 
     private static int countResBlocks(List<Module> modules) {

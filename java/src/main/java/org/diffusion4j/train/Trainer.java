@@ -113,9 +113,9 @@ public final class Trainer implements AutoCloseable {
         dPred = reuse(dPred, x0.shape());
         schedule.qSample(ctx, xt, eps, x0, t);
         model.zeroGrad();
-        Tensor pred = model.forward(xt, t, y, true);
+        Tensor pred = model.forward(ctx, xt, t, y, true);
         MseLoss.forward(ctx, loss, dPred, pred, eps);
-        model.backward(dPred);
+        model.backward(ctx, dPred);
         List<Tensor> grads = new ArrayList<>();
         List<Tensor> values = new ArrayList<>();
         for (Param p : params) {

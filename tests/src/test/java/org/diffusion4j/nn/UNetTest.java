@@ -20,7 +20,7 @@ class UNetTest {
     void freshModelPredictsZeroAndKeepsShapes() {
         try (Context ctx = Context.create(Device.cpu(), 1); UNet net = new UNet(ctx, UNetConfig.fashionMnist());
                 Tensor x = Tensor.empty(ctx, 2, 28, 28, 1).fillNormal(0f, 1f)) {
-            Tensor eps = net.forward(x, new int[] {0, 999}, new int[] {3, 10}, false);
+            Tensor eps = net.forward(ctx, x, new int[] {0, 999}, new int[] {3, 10}, false);
             assertArrayEquals(new int[] {2, 28, 28, 1}, eps.shape());
             for (float v : eps.toArray()) {
                 assertEquals(0f, v, "the output convolution starts at zero");
@@ -29,7 +29,7 @@ class UNetTest {
             System.out.println("Fashion-MNIST U-Net: " + net.parameters().size() + " tensors, " + count + " parameters");
             assertTrue(count > 100_000 && count < 10_000_000, "parameter count " + count);
             IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
-                    () -> net.forward(x, new int[] {0, 1}, new int[] {0, 11}, false));
+                    () -> net.forward(ctx, x, new int[] {0, 1}, new int[] {0, 11}, false));
             assertTrue(bad.getMessage().contains("labels[1] is 11"), bad.getMessage());
         }
     }
@@ -52,8 +52,8 @@ class UNetTest {
             float[] r = TestData.random(6, 2 * 8 * 8, 1f);
             try (Tensor tx = Tensor.of(ctx, x, 2, 8, 8, 1); Tensor dOut = Tensor.of(ctx, r, 2, 8, 8, 1)) {
                 net.zeroGrad();
-                net.forward(tx, t, labels, true);
-                net.backward(dOut);
+                net.forward(ctx, tx, t, labels, true);
+                net.backward(ctx, dOut);
                 double worst = 0;
                 String worstName = "";
                 for (Param p : net.parameters()) {
@@ -65,10 +65,10 @@ class UNetTest {
                         float h = 1e-2f;
                         value[j] = keep + h;
                         p.value().copyFrom(value);
-                        double plus = loss(net.forward(tx, t, labels, true), r);
+                        double plus = loss(net.forward(ctx, tx, t, labels, true), r);
                         value[j] = keep - h;
                         p.value().copyFrom(value);
-                        double minus = loss(net.forward(tx, t, labels, true), r);
+                        double minus = loss(net.forward(ctx, tx, t, labels, true), r);
                         value[j] = keep;
                         p.value().copyFrom(value);
                         double numeric = (plus - minus) / (2 * h);
