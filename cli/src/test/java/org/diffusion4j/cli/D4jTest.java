@@ -68,7 +68,8 @@ class D4jTest {
         assertTrue(Files.isRegularFile(looseSamples.resolve("sample-002.png")));
         assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("loose-run/checkpoint.safetensors")
             .toString(), "--labels", "0", "--out", looseSamples.toString()}));
-        assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1"}));
+        assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1",
+            "--out", dir.resolve("nothing-run").toString()}));
     }
 
     /** A w×h PNG (RGB or grey) of a pattern that depends on {@code seed}. */
