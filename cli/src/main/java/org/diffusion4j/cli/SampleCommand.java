@@ -3,6 +3,7 @@ package org.diffusion4j.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -29,11 +30,13 @@ import picocli.CommandLine.Spec;
  * {@code d4j sample}: loads a checkpoint written by {@code d4j train} (its EMA weights unless
  * --raw) into the U-Net its metadata describes, samples --per-label images for each label (or
  * --count images from an unconditional model) with DDIM or DDPM and classifier-free
- * guidance, and writes one PNG per image (label in the name) and a grid with a row per label.
+ * guidance, and writes what other tools can read (one PNG per image at its native size, label
+ * in the name, and labels.csv: see {@link SampleFiles}) and a magnified grid, a row per label.
  */
 @Command(name = "sample", description = {"Sample a checkpoint written by d4j train: --per-label images of each label "
         + "(or --count images from an unconditional model) with DDIM or DDPM and classifier-free guidance, written as one "
-        + "PNG per image (label in the name) and grid.png, a row per label."})
+        + "PNG per image at its native size (label in the name), labels.csv (file, label, class) and grid.png, a row "
+        + "per label, magnified 2x."})
 final class SampleCommand implements Callable<Integer> {
     /** The samplers; lower-case names on the command line. */
     enum Kind {
@@ -146,19 +149,21 @@ final class SampleCommand implements Callable<Integer> {
             }
             out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        int pixels = size * size * ch;
+        List<SampleFiles.Row> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String name = y == null ? "" : String.format("-label-%d-%s", y[i],
                     names.get(y[i]).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT));
-            ImageGrid.writePng(dir.resolve(String.format("sample-%03d%s.png", i, name)),
-                    Arrays.copyOfRange(images, i * pixels, (i + 1) * pixels), 1, size, size, ch, 1, 2);
+            String file = String.format("sample-%03d%s.png", i, name);
+            SampleFiles.writePng(dir.resolve(file), images, i, size, size, ch);
+            rows.add(new SampleFiles.Row(file, y == null ? null : y[i], y == null ? null : names.get(y[i])));
         }
+        SampleFiles.writeLabels(dir.resolve("labels.csv"), rows);
         Path grid = dir.resolve("grid.png");
         ImageGrid.writePng(grid, images, n, size, size, ch, labels == null ? (int) Math.ceil(Math.sqrt(n)) : perLabel, 2);
         if (labels != null) {
             out.println("rows: " + Arrays.stream(labels).mapToObj(names::get).toList());
         }
-        out.println("wrote " + n + " images and " + grid.toAbsolutePath());
+        out.println("wrote " + n + " images, " + dir.resolve("labels.csv") + " and " + grid.toAbsolutePath());
         return 0;
     }
 
