@@ -1,114 +1,129 @@
 package org.diffusion4j.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
 import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
-import org.diffusion4j.data.FashionMnist;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
- * The {@code d4j} command line: a thin shell over the library. Commands:
- * <pre>
- *   d4j info                 backends and devices found
- *   d4j forward [options]    the forward process on Fashion-MNIST, as a PNG grid
- *   d4j train [options]      train the U-Net preset on Fashion-MNIST or a folder of images
- *   d4j sample [options]     sample a checkpoint into PNGs and a labelled grid
- * </pre>
- * Exit status: 0 success, 1 failure, 2 bad usage.
+ * The {@code d4j} command line: a thin shell over the library, on picocli. Subcommands info,
+ * forward, train, sample; {@code --help} on each, {@code --version}.
+ * Exit status: 0 success, 1 failure (a missing file or device, a native error, a refused
+ * overwrite), 2 bad usage (an unknown option, a value out of range).
  */
-public final class D4j {
-    private D4j() {}
+@Command(name = "d4j", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, showDefaultValues = true,
+        versionProvider = D4j.Version.class, sortOptions = false, usageHelpAutoWidth = true,
+        description = "Train and sample diffusion models on the diffusion4j library.",
+        subcommands = {InfoCommand.class, ForwardCommand.class, TrainCommand.class, SampleCommand.class},
+        footer = {"", "Exit status: 0 success, 1 failure, 2 bad usage. 'd4j <command> --help' describes a command."})
+public final class D4j implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    static int run(String[] args) {
-        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
-            System.out.println(usage());
-            return args.length == 0 ? 2 : 0;
+    /** Runs one command line, printing to System.out and System.err; returns the exit status. */
+    static int run(String... args) {
+        CommandLine cl = new CommandLine(new D4j())
+                .setOut(new PrintWriter(System.out, true))
+                .setErr(new PrintWriter(System.err, true))
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler(D4j::usageError)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> failure(e, cmd));
+        return cl.execute(args);
+    }
+
+    /** {@code d4j} alone: the usage on stderr, status 2. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    /** A bad command line: the message, suggestions for a mistyped option, where help is; status 2. */
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    /**
+     * What a command threw: a value the library rejected is bad usage (2); a missing file, a
+     * native error or a refused overwrite is a failure (1), reported in one line. Anything else
+     * is a bug: picocli prints its stack trace (1).
+     */
+    private static int failure(Exception e, CommandLine cmd) throws Exception {
+        PrintWriter err = cmd.getErr();
+        String name = cmd.getCommandSpec().qualifiedName();
+        if (e instanceof IllegalArgumentException) {
+            err.println(name + ": " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         }
-        List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
-        try {
-            switch (args[0]) {
-                case "info":
-                    printBackends();
-                    return 0;
-                case "forward":
-                    printBackends();
-                    return ForwardCommand.run(ForwardCommand.Options.parse(rest));
-                case "train":
-                    printBackends();
-                    return TrainCommand.run(new Args(rest, java.util.Set.of("--quiet", "--resume")).only(java.util.Set.of(
-                            "--data", "--out", "--minutes", "--steps", "--batch", "--lr", "--warmup", "--ema", "--seed",
-                            "--device", "--base", "--dropout")));
-                case "sample":
-                    printBackends();
-                    return SampleCommand.run(new Args(rest, java.util.Set.of("--quiet", "--raw")).only(java.util.Set.of(
-                            "--checkpoint", "--out", "--per-label", "--guidance", "--seed", "--sampler", "--labels", "--steps",
-                            "--eta", "--device", "--count")));
-                default:
-                    System.err.println("d4j: unknown command '" + args[0] + "'\n" + usage());
-                    return 2;
+        if (e instanceof NoSuchFileException n) {
+            err.println(name + ": " + n.getFile() + ": " + (n.getReason() == null ? "no such file" : n.getReason()));
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+        if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof D4jException
+                || e instanceof IllegalStateException) {
+            err.println(name + ": " + e.getMessage());
+            return CommandLine.ExitCode.SOFTWARE;
+        }
+        throw e;
+    }
+
+    /** The version the build wrote into version.properties: the library's, which this module shares. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = D4j.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
             }
-        } catch (IllegalArgumentException e) {
-            System.err.println("d4j: " + e.getMessage());
-            return 2;
-        } catch (NoSuchFileException e) {
-            System.err.println("d4j: " + e.getFile() + ": " + e.getReason());
-            return 1;
-        } catch (IOException | D4jException | IllegalStateException e) {
-            System.err.println("d4j: " + e.getMessage());
-            return 1;
+            String v = p.getProperty("version", "(version unknown: not built by Maven)");
+            return new String[] {"d4j " + v + ", the command line of diffusion4j " + v + " (Java " + System.getProperty("java.version") + ")"};
         }
     }
 
-    static String usage() {
-        return String.join("\n",
-                "usage: d4j <command> [options]",
-                "  info                      print the backends and devices found",
-                "  forward                   noise Fashion-MNIST images with q(x_t|x_0) and write a PNG grid",
-                "    --data DIR              Fashion-MNIST IDX files (default " + ForwardCommand.Options.DEFAULT_DATA + ")",
-                "    --out DIR               output directory (default out)",
-                "    --device cpu|cuda:N|best  where to run (default best)",
-                "    --seed N                Philox seed (default 0)",
-                "    --timesteps 0,250,...   timestep indices in [0, 1000) (default 0,250,500,750,999)",
-                "  train                     train the small U-Net preset (class-conditional when the data has classes)",
-                "    --data DIR              Fashion-MNIST IDX files, or a folder of same-size square images, one",
-                "                            subfolder per class or none (default " + FashionMnist.DEFAULT_DIR + ")",
-                "    --minutes M | --steps N  how long (default 10 minutes)",
-                "    --batch 32 --lr 1e-3 --warmup 100 --ema 0.995 --dropout 0 --seed 0 --device best",
-                "    --base 32               U-Net base channels (the checkpoint records the configuration)",
-                "    --out DIR               checkpoint, loss.csv, loss.png (default out/fashion-mnist)",
-                "    --resume                continue from DIR/checkpoint.safetensors; --quiet: no progress lines",
-                "  sample                    sample a checkpoint: one PNG per image and a grid, a row per label",
-                "    --checkpoint F          (default out/fashion-mnist/checkpoint.safetensors)",
-                "    --sampler ddim|ddpm --steps 50 --eta 0 --guidance 3 --labels all|0,3,9 --per-label 10 --seed 0",
-                "    --count 16              images to draw from an unconditional checkpoint",
-                "    --out DIR (default out/fashion-mnist/samples); --raw: raw weights instead of EMA; --quiet");
-    }
-
-    static void printBackends() {
-        System.out.println("diffusion4j backends:");
-        System.out.println("  cpu     " + Device.cpu().name());
+    static void printBackends(PrintWriter out) {
+        out.println("diffusion4j backends:");
+        out.println("  cpu     " + Device.cpu().name());
         int cuda = Device.cudaDeviceCount();
         if (!Device.cudaBuilt()) {
-            System.out.println("  cuda    not built into this library");
+            out.println("  cuda    not built into this library");
         } else if (cuda == 0) {
-            System.out.println("  cuda    built; no CUDA device found (no GPU or no driver)");
+            out.println("  cuda    built; no CUDA device found (no GPU or no driver)");
         } else {
             for (int i = 0; i < cuda; i++) {
                 Device d = Device.cuda(i);
-                System.out.printf("  %-7s %s, %.1f GiB%n", d, d.name(), d.totalMemory().getAsLong() / 1073741824.0);
+                out.printf("  %-7s %s, %.1f GiB%n", d, d.name(), d.totalMemory().getAsLong() / 1073741824.0);
             }
         }
     }
 
-    /** Parses "cpu", "best" or "cuda:N". */
+    /** The description every {@code --device} option shares. */
+    static final String DEVICE_HELP = "cpu, cuda:N, or best (CUDA device 0 when there is one, else the CPU)";
+
+    /** Parses "cpu", "best" or "cuda:N"; a CUDA device that does not exist throws {@link D4jException}. */
     static Device parseDevice(String s) {
         if (s.equals("cpu")) {
             return Device.cpu();
@@ -126,9 +141,8 @@ public final class D4j {
         throw new IllegalArgumentException("--device " + s + ": expected cpu, best or cuda:N");
     }
 
-    static Path outputDir(String dir) throws IOException {
-        Path p = Path.of(dir);
-        Files.createDirectories(p);
-        return p;
+    static Path outputDir(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        return dir;
     }
 }

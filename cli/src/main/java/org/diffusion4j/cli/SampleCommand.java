@@ -1,9 +1,13 @@
 package org.diffusion4j.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
@@ -17,43 +21,107 @@ import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code d4j sample}: loads a checkpoint written by {@code d4j train} (its EMA weights unless
  * --raw) into the U-Net its metadata describes, samples --per-label images for each label (or
  * --count images from an unconditional model) with DDIM or DDPM and classifier-free
- * guidance, and writes one PNG per image (label in the name) and a grid with a row per label.
+ * guidance, and writes what other tools can read (one PNG per image at its native size, label
+ * in the name, and labels.csv: see {@link SampleFiles}) and a magnified grid, a row per label.
  */
-final class SampleCommand {
-    private SampleCommand() {}
+@Command(name = "sample", description = {"Sample a checkpoint written by d4j train: --per-label images of each label "
+        + "(or --count images from an unconditional model) with DDIM or DDPM and classifier-free guidance, written as one "
+        + "PNG per image at its native size (label in the name), labels.csv (file, label, class) and grid.png, a row "
+        + "per label, magnified 2x."})
+final class SampleCommand implements Callable<Integer> {
+    /** The samplers; lower-case names on the command line. */
+    enum Kind {
+        DDIM, DDPM;
 
-    static int run(Args a) throws IOException {
-        Path ckpt = Path.of(a.get("--checkpoint", "out/fashion-mnist/checkpoint.safetensors"));
-        Path out = D4j.outputDir(a.get("--out", "out/fashion-mnist/samples"));
-        double guidance = a.getDouble("--guidance", 3.0);
-        long seed = a.getLong("--seed", 0);
-        String which = a.get("--sampler", "ddim");
-        Device device = D4j.parseDevice(a.get("--device", "best"));
-        Checkpoint checkpoint = Checkpoint.read(ckpt);
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "The checkpoint; it records the U-Net "
+            + "configuration, class names and schedule.")
+    Path checkpointFile = Path.of("out/fashion-mnist/checkpoint.safetensors");
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory.")
+    Path outDir = Path.of("out/fashion-mnist/samples");
+
+    @Option(names = "--sampler", paramLabel = "S", description = "ddim (DDIM, trailing spacing; deterministic at --eta 0) "
+            + "or ddpm (ancestral sampling with variance beta-tilde, all T steps).")
+    Kind kind = Kind.DDIM;
+
+    @Option(names = "--steps", paramLabel = "N", description = "DDIM steps, from 1 to the checkpoint's T (DDPM takes all T).")
+    int steps = 50;
+
+    @Option(names = "--eta", paramLabel = "ETA", description = "DDIM's eta: 0 deterministic, 1 DDPM-like noise.")
+    double eta = 0;
+
+    @Option(names = "--guidance", paramLabel = "W", description = "Classifier-free guidance weight w "
+            + "(eps = (w+1) eps(x,y) - w eps(x)); 0 is no guidance.")
+    double guidance = 3.0;
+
+    @Option(names = "--labels", paramLabel = "L", description = "all, or labels separated by commas (0,3,9): a grid row each.")
+    String labels = "all";
+
+    @Option(names = "--per-label", paramLabel = "N", description = "Images per label.")
+    int perLabel = 10;
+
+    @Option(names = "--count", paramLabel = "N", description = "Images to draw from an unconditional checkpoint.")
+    int count = 16;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the sampling noise (an image depends on it and its "
+            + "index only).")
+    long seed = 0;
+
+    @Option(names = "--raw", description = "The raw weights instead of their moving average (EMA).")
+    boolean raw;
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
+    String deviceName = "best";
+
+    @Option(names = "--quiet", description = "No progress lines.")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws IOException {
+        Check.atLeast(spec, "--steps", steps, 1);
+        Check.nonNegative(spec, "--eta", eta);
+        Check.nonNegative(spec, "--guidance", guidance);
+        Check.atLeast(spec, "--per-label", perLabel, 1);
+        Check.atLeast(spec, "--count", count, 1);
+        PrintWriter out = spec.commandLine().getOut();
+        D4j.printBackends(out);
+        Device device = D4j.parseDevice(deviceName);
+        Checkpoint checkpoint = Checkpoint.read(checkpointFile);
+        Path dir = D4j.outputDir(outDir);
         NoiseSchedule schedule = NoiseSchedule.linear(checkpoint.timesteps());
-        Sampler sampler = switch (which) {
-            case "ddim" -> new DdimSampler(schedule, a.getInt("--steps", 50), a.getDouble("--eta", 0.0),
-                    DdimSampler.Spacing.TRAILING, guidance, true);
-            case "ddpm" -> new DdpmSampler(schedule, DdpmSampler.Variance.BETA_TILDE, guidance, true);
-            default -> throw new IllegalArgumentException("--sampler " + which + ": expected ddim or ddpm");
+        if (steps > schedule.timesteps()) {
+            throw Check.invalid(spec, "--steps", steps, "this checkpoint's T is " + schedule.timesteps());
+        }
+        Sampler sampler = switch (kind) {
+            case DDIM -> new DdimSampler(schedule, steps, eta, DdimSampler.Spacing.TRAILING, guidance, true);
+            case DDPM -> new DdpmSampler(schedule, DdpmSampler.Variance.BETA_TILDE, guidance, true);
         };
         UNetConfig config = checkpoint.config();
         List<String> names = className(checkpoint, config);
-        boolean ema = !a.flag("--raw");
-        int[] labels = config.classes() == 0 ? null : parseLabels(a.get("--labels", "all"), config.classes());
-        if (config.classes() == 0 && a.get("--labels", null) != null) {
+        boolean ema = !raw;
+        int[] labels = config.classes() == 0 ? null : parseLabels(this.labels, config.classes());
+        if (config.classes() == 0 && spec.commandLine().getParseResult().hasMatchedOption("--labels")) {
             throw new IllegalArgumentException("--labels: this checkpoint is unconditional (no classes); use --count");
         }
-        int perLabel = a.getInt("--per-label", 10);
-        int n = labels == null ? a.getInt("--count", 16) : labels.length * perLabel;
-        if (perLabel < 1 || n < 1) {
-            throw new IllegalArgumentException("--per-label " + perLabel + " / --count " + n + ": must be >= 1");
-        }
+        int n = labels == null ? count : labels.length * perLabel;
         int[] y = null;
         if (labels != null) {
             y = new int[n];
@@ -63,36 +131,39 @@ final class SampleCommand {
         }
         int size = config.imageSize();
         int ch = config.channels();
-        System.out.printf("sampling %d %d×%d×%d images%s with %s, %s weights, seed %d, from step %d%n", n, size, size, ch,
+        out.printf("sampling %d %d×%d×%d images%s with %s, %s weights, seed %d, from step %d%n", n, size, size, ch,
                 labels == null ? "" : " (" + perLabel + " per label)", sampler, ema ? "EMA" : "raw", seed, checkpoint.step());
         float[] images;
         try (Context ctx = Context.create(device); UNet net = new UNet(ctx, config)) {
             checkpoint.loadWeights(net, ema);
             long t0 = System.nanoTime();
+            Progress progress = new Progress(out, quiet);
             try (Tensor x = sampler.sample(ctx, net, new int[] {n, size, size, ch}, y, seed,
-                    a.flag("--quiet") ? null : (step, steps, t, xs) -> {
-                        if (step % 10 == 0 || step == steps) {
-                            System.out.printf("  step %d/%d (t = %d)%n", step, steps, t);
+                    quiet ? null : (done, total, t, xs) -> {
+                        if (done % 10 == 0 || done == total) {
+                            progress.report(String.format("  step %d/%d", done, total), (double) done / total, "(t = " + t + ")");
                         }
                         return true;
                     })) {
                 images = x.toArray();
             }
-            System.out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
-        int pixels = size * size * ch;
+        List<SampleFiles.Row> rows = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             String name = y == null ? "" : String.format("-label-%d-%s", y[i],
-                    names.get(y[i]).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(java.util.Locale.ROOT));
-            ImageGrid.writePng(out.resolve(String.format("sample-%03d%s.png", i, name)),
-                    Arrays.copyOfRange(images, i * pixels, (i + 1) * pixels), 1, size, size, ch, 1, 2);
+                    names.get(y[i]).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(Locale.ROOT));
+            String file = String.format("sample-%03d%s.png", i, name);
+            SampleFiles.writePng(dir.resolve(file), images, i, size, size, ch);
+            rows.add(new SampleFiles.Row(file, y == null ? null : y[i], y == null ? null : names.get(y[i])));
         }
-        Path grid = out.resolve("grid.png");
+        SampleFiles.writeLabels(dir.resolve("labels.csv"), rows);
+        Path grid = dir.resolve("grid.png");
         ImageGrid.writePng(grid, images, n, size, size, ch, labels == null ? (int) Math.ceil(Math.sqrt(n)) : perLabel, 2);
         if (labels != null) {
-            System.out.println("rows: " + Arrays.stream(labels).mapToObj(names::get).toList());
+            out.println("rows: " + Arrays.stream(labels).mapToObj(names::get).toList());
         }
-        System.out.println("wrote " + n + " images and " + grid.toAbsolutePath());
+        out.println("wrote " + n + " images, " + dir.resolve("labels.csv") + " and " + grid.toAbsolutePath());
         return 0;
     }
 

@@ -1,66 +1,97 @@
 package org.diffusion4j.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.data.ImageFolder;
-import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.io.LossCurve;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code d4j train}: trains the small U-Net preset on Fashion-MNIST (class-conditional) or on a
  * folder of images (one subfolder per class, or none for an unconditional model) for a number of
  * minutes or steps, logging the loss (CSV and PNG) and writing a checkpoint at the end (and
- * every 500 steps). With --resume it continues from the checkpoint in the output directory.
+ * every 500 steps). With --resume it continues from the checkpoint in the output directory;
+ * without --resume or --force it refuses to overwrite one. The options and what they become in
+ * the library are {@link TrainOptions}; {@link #call} checks them and the output directory, then
+ * runs the training loop.
  */
-final class TrainCommand {
-    private TrainCommand() {}
+@Command(name = "train", description = {"Train the small U-Net preset on Fashion-MNIST or a folder of images "
+        + "(class-conditional when the data has classes), for --minutes or --steps, writing --out/checkpoint.safetensors "
+        + "(also every 500 steps), loss.csv and loss.png. An existing checkpoint is never overwritten unless --resume "
+        + "continues it or --force replaces it."})
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    static int run(Args a) throws IOException {
-        Path out = D4j.outputDir(a.get("--out", "out/fashion-mnist"));
-        Path ckpt = out.resolve("checkpoint.safetensors");
-        double minutes = a.getDouble("--minutes", 10);
-        long maxSteps = a.getLong("--steps", Long.MAX_VALUE);
-        boolean quiet = a.flag("--quiet");
-        TrainConfig cfg = new TrainConfig(a.getInt("--batch", 32), (float) a.getDouble("--lr", 1e-3), a.getInt("--warmup", 100),
-                0f, 1f, (float) a.getDouble("--ema", 0.995), 0.1f, a.getLong("--seed", 0));
-        Device device = D4j.parseDevice(a.get("--device", "best"));
-        ImageDataset data = loadData(Path.of(a.get("--data", FashionMnist.DEFAULT_DIR.toString())));
+    @Mixin
+    TrainOptions o;
+
+    @Override
+    public Integer call() throws IOException {
+        o.validate(spec);
+        Path ckpt = o.checkpoint();
+        if (o.resume && !Files.exists(ckpt)) {
+            throw new NoSuchFileException(ckpt.toString(), null, "no checkpoint to --resume from");
+        }
+        if (!o.resume && !o.force && Files.exists(ckpt)) {
+            throw new IllegalStateException(ckpt + " exists; --resume continues it, --force replaces it, "
+                    + "or choose another --out");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        D4j.printBackends(out);
+        Path outDir = D4j.outputDir(o.out);
+        double minutes = o.minutes();
+        long maxSteps = o.maxSteps();
+        TrainConfig cfg = o.trainConfig();
+        Device device = D4j.parseDevice(o.device);
+        ImageDataset data = loadData(o.data);
         if (data.height() != data.width()) {
             throw new IllegalArgumentException("--data: the images are " + data.width() + "×" + data.height()
                     + "; the U-Net takes square images");
         }
-        UNetConfig config = UNetConfig.small(data.height(), data.channels(), data.classNames().size(), a.getInt("--base", 32))
-                .withDropout((float) a.getDouble("--dropout", 0.0));
+        UNetConfig config = o.unetConfig(data);
         boolean conditional = !data.classNames().isEmpty();
-        System.out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
+        out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
                 conditional ? data.classNames().size() + " classes" : "no classes (unconditional)");
-        System.out.printf("training %s on %s: batch %d, lr %g (warm-up %d), EMA %s, %s%n", config, device, cfg.batchSize(),
+        out.printf("training %s on %s: batch %d, lr %g (warm-up %d), EMA %s, %s%n", config, device, cfg.batchSize(),
                 cfg.lr(), cfg.warmupSteps(), cfg.emaDecay(),
                 maxSteps < Long.MAX_VALUE ? maxSteps + " steps" : minutes + " minutes");
         List<LossCurve.Point> curve = new ArrayList<>();
         try (Context ctx = Context.create(device, cfg.seed()); UNet net = new UNet(ctx, config);
-                Trainer trainer = new Trainer(ctx, net, NoiseSchedule.linear(1000), cfg)) {
-            if (a.flag("--resume") && Files.exists(ckpt)) {
+                Trainer trainer = new Trainer(ctx, net, o.schedule(), cfg)) {
+            if (o.resume) {
                 trainer.load(ckpt);
-                System.out.println("resumed from " + ckpt + " at step " + trainer.step());
+                out.println("resumed from " + ckpt + " at step " + trainer.step());
+                if (trainer.step() >= maxSteps) {
+                    out.println("the checkpoint has " + trainer.step() + " steps, --steps asks for " + maxSteps
+                            + ": nothing to train, nothing written");
+                    return 0;
+                }
             }
             Map<String, String> meta = Map.of(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames()));
             long start = System.nanoTime();
+            Progress progress = new Progress(out, o.quiet);
             long firstStep = trainer.step();
             long deadline = start + (long) (minutes * 60e9);
             double smoothed = Double.NaN;
@@ -86,10 +117,8 @@ final class TrainCommand {
                     if (step % 10 == 0) {
                         curve.add(new LossCurve.Point(step, smoothed));
                     }
-                    if (!quiet && step % 50 == 0) {
-                        double secs = (System.nanoTime() - start) / 1e9;
-                        System.out.printf("step %6d  loss %.4f  lr %.2e  %.2f steps/s  %.0f s%n", step, smoothed,
-                                trainer.learningRate(), (step - firstStep) / secs, secs);
+                    if (step % 50 == 0 || step == maxSteps) {
+                        report(progress, step, firstStep, maxSteps, minutes, smoothed, trainer.learningRate());
                     }
                     if (step % 500 == 0) {
                         trainer.save(ckpt, meta);
@@ -97,13 +126,23 @@ final class TrainCommand {
                 }
             }
             trainer.save(ckpt, meta);
-            LossCurve.writeCsv(out.resolve("loss.csv"), curve);
-            LossCurve.writePng(out.resolve("loss.png"), curve);
-            System.out.printf("trained %d steps in %.1f minutes; final smoothed loss %.4f%n", trainer.step(),
+            LossCurve.writeCsv(outDir.resolve("loss.csv"), curve);
+            LossCurve.writePng(outDir.resolve("loss.png"), curve);
+            out.printf("trained %d steps in %.1f minutes; final smoothed loss %.4f%n", trainer.step(),
                     (System.nanoTime() - start) / 60e9, smoothed);
-            System.out.println("wrote " + ckpt.toAbsolutePath() + ", " + out.resolve("loss.csv") + ", " + out.resolve("loss.png"));
+            out.println("wrote " + ckpt.toAbsolutePath() + ", " + outDir.resolve("loss.csv") + ", " + outDir.resolve("loss.png"));
         }
         return 0;
+    }
+
+    /** A progress line: the part done counts steps when training to --steps, else time against --minutes. */
+    private static void report(Progress progress, long step, long firstStep, long maxSteps, double minutes, double loss,
+            float lr) {
+        double secs = progress.seconds();
+        boolean bySteps = maxSteps < Long.MAX_VALUE;
+        progress.report(bySteps ? String.format("step %6d/%d", step, maxSteps) : String.format("step %6d", step),
+                bySteps ? (double) (step - firstStep) / (maxSteps - firstStep) : secs / (minutes * 60),
+                String.format("loss %.4f  lr %.2e  %.2f steps/s  %.0f s", loss, lr, (step - firstStep) / secs, secs));
     }
 
     /** Fashion-MNIST when {@code dir} holds its IDX files, else a folder of images. */

@@ -48,6 +48,39 @@ class D4jTest {
         assertEquals(1, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("none.safetensors").toString()}));
     }
 
+    /**
+     * Each sample is a 28×28 grey PNG, the same image as its (2× magnified) grid cell, and
+     * labels.csv lists every file with its label and class name.
+     */
+    @Test
+    void samplesAreNativeSizeGreyPngsListedInLabelsCsv() throws IOException {
+        Path out = dir.resolve("run");
+        assertEquals(0, D4j.run(new String[] {"train", "--steps", "2", "--batch", "2", "--base", "8", "--out", out.toString(),
+            "--device", "cpu", "--quiet"}));
+        Path samples = dir.resolve("samples");
+        assertEquals(0, D4j.run(new String[] {"sample", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--out", samples.toString(), "--steps", "2", "--per-label", "2", "--labels", "0,9", "--device", "cpu",
+            "--quiet"}));
+        java.util.List<String> csv = Files.readAllLines(samples.resolve("labels.csv"));
+        assertEquals(java.util.List.of("file,label,class", "sample-000-label-0-t-shirt-top.png,0,T-shirt/top",
+                "sample-001-label-0-t-shirt-top.png,0,T-shirt/top", "sample-002-label-9-ankle-boot.png,9,Ankle boot",
+                "sample-003-label-9-ankle-boot.png,9,Ankle boot"), csv);
+        BufferedImage grid = ImageIO.read(samples.resolve("grid.png").toFile());
+        for (int i = 0; i < 4; i++) {
+            BufferedImage img = ImageIO.read(samples.resolve(csv.get(1 + i).split(",")[0]).toFile());
+            assertEquals(28, img.getWidth());
+            assertEquals(28, img.getHeight());
+            assertEquals(BufferedImage.TYPE_BYTE_GRAY, img.getType());
+            int ox = 1 + (i % 2) * (2 * 28 + 1);
+            int oy = 1 + (i / 2) * (2 * 28 + 1);
+            for (int y = 0; y < 28; y++) {
+                for (int x = 0; x < 28; x++) {
+                    assertEquals(grid.getRGB(ox + 2 * x, oy + 2 * y) & 0xff, img.getRaster().getSample(x, y, 0));
+                }
+            }
+        }
+    }
+
     /** A folder of 8×8 RGB images in two class subfolders trains a conditional model; loose images an unconditional one. */
     @Test
     void trainsAndSamplesAFolderOfImages() throws IOException {
@@ -59,16 +92,19 @@ class D4jTest {
         Path samples = trainTwoStepsThenSample(data, "folder", "--per-label", "1");
         assertTrue(Files.isRegularFile(samples.resolve("sample-001-label-1-dogs.png")));
         BufferedImage one = ImageIO.read(samples.resolve("sample-000-label-0-cats.png").toFile());
-        assertEquals(16, one.getWidth() - 2); // 8 pixels at scale 2 inside a one-pixel border
+        assertEquals(8, one.getWidth()); // native size
+        assertEquals(BufferedImage.TYPE_3BYTE_BGR, one.getType()); // RGB, as the data
         Path loose = dir.resolve("loose");
         for (int i = 0; i < 2; i++) {
             writeImage(loose.resolve(i + ".png"), 12, 12, 30 * i, false);
         }
         Path looseSamples = trainTwoStepsThenSample(loose, "loose", "--count", "3");
         assertTrue(Files.isRegularFile(looseSamples.resolve("sample-002.png")));
+        assertEquals("sample-002.png,,", Files.readAllLines(looseSamples.resolve("labels.csv")).get(3)); // no label
         assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", dir.resolve("loose-run/checkpoint.safetensors")
             .toString(), "--labels", "0", "--out", looseSamples.toString()}));
-        assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1"}));
+        assertEquals(1, D4j.run(new String[] {"train", "--data", dir.resolve("nothing-here").toString(), "--steps", "1",
+            "--out", dir.resolve("nothing-run").toString()}));
     }
 
     /** A w×h PNG (RGB or grey) of a pattern that depends on {@code seed}. */

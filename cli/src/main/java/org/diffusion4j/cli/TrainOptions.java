@@ -1,0 +1,137 @@
+package org.diffusion4j.cli;
+
+import java.nio.file.Path;
+import org.diffusion4j.data.FashionMnist;
+import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.nn.UNetConfig;
+import org.diffusion4j.train.TrainConfig;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * The options of {@code d4j train}, their checks, and what they become in the library: a
+ * {@link TrainConfig}, a {@link UNetConfig}, a {@link NoiseSchedule}. To add an option: a field
+ * here (an enum type gives its values in the help and in the error for a wrong one), its check
+ * in {@link #validate}, and its use in the method that builds the library object it configures.
+ */
+final class TrainOptions {
+    // --- what to train on, where to write ---
+
+    @Option(names = "--data", paramLabel = "DIR", description = {"Fashion-MNIST IDX files, or a folder of same-size square "
+            + "PNG/JPEG/BMP/GIF images: one subfolder per class (a class-conditional model) or loose (an unconditional one)."})
+    Path data = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory: checkpoint.safetensors, loss.csv, loss.png.")
+    Path out = Path.of("out/fashion-mnist");
+
+    @Option(names = "--resume", description = "Continue exactly (weights, optimizer, EMA, step count, data order) from the "
+            + "checkpoint in --out; it must exist.")
+    boolean resume;
+
+    @Option(names = "--force", description = "Start afresh even if --out holds a checkpoint, replacing it (without --resume "
+            + "or --force an existing checkpoint is never overwritten).")
+    boolean force;
+
+    // --- how long: --minutes or --steps, not both ---
+
+    @Option(names = "--minutes", paramLabel = "M", description = "Train for M minutes of wall-clock time (10 when "
+            + "--steps is not given). Excludes --steps.")
+    Double minutes;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Train until the model has made N optimizer steps in all "
+            + "(with --resume the checkpoint's steps count: --resume --steps 3000 after 2000 trains 1000 more). "
+            + "Excludes --minutes.")
+    Long steps;
+
+    // --- optimization (TrainConfig) ---
+
+    @Option(names = "--batch", paramLabel = "N", description = "Images per step.")
+    int batch = 32;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate.")
+    double lr = 1e-3;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Steps of linear learning-rate warm-up.")
+    int warmup = 100;
+
+    @Option(names = "--ema", paramLabel = "D", description = "Decay of the weights' exponential moving average, in [0, 1).")
+    double ema = 0.995;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights, the training noise and the data order.")
+    long seed = 0;
+
+    // --- the network (UNetConfig) ---
+
+    @Option(names = "--base", paramLabel = "C", description = "U-Net base channels (levels of C, 2C, 2C); the checkpoint "
+            + "records the configuration.")
+    int base = 32;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout probability in the residual blocks, in [0, 1).")
+    double dropout = 0;
+
+    // --- where to run, what to print ---
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
+    String device = "best";
+
+    @Option(names = "--quiet", description = "No progress lines.")
+    boolean quiet;
+
+    static final double DEFAULT_MINUTES = 10;
+
+    /** Checks every value; a bad one is a usage error naming the option and the value. */
+    void validate(CommandSpec spec) {
+        if (minutes != null && steps != null) {
+            throw new ParameterException(spec.commandLine(), "--minutes and --steps exclude each other: give one "
+                    + "(--steps N trains to N steps, --minutes M for M minutes)");
+        }
+        if (resume && force) {
+            throw new ParameterException(spec.commandLine(), "--resume and --force exclude each other: --resume continues "
+                    + "the checkpoint, --force replaces it");
+        }
+        if (minutes != null) {
+            Check.positive(spec, "--minutes", minutes);
+        }
+        if (steps != null) {
+            Check.atLeast(spec, "--steps", steps, 1);
+        }
+        Check.atLeast(spec, "--batch", batch, 1);
+        Check.positive(spec, "--lr", lr);
+        Check.atLeast(spec, "--warmup", warmup, 0);
+        Check.fraction(spec, "--ema", ema);
+        Check.atLeast(spec, "--base", base, 1);
+        Check.fraction(spec, "--dropout", dropout);
+    }
+
+    /** The checkpoint in --out. */
+    Path checkpoint() {
+        return out.resolve("checkpoint.safetensors");
+    }
+
+    /** The step count to stop at; Long.MAX_VALUE when training by time. */
+    long maxSteps() {
+        return steps == null ? Long.MAX_VALUE : steps;
+    }
+
+    /** The time budget in minutes; only read when training by time. */
+    double minutes() {
+        return minutes == null ? DEFAULT_MINUTES : minutes;
+    }
+
+    /** Batch, AdamW (lr, warm-up, no weight decay, clipping at norm 1), EMA, 10% null labels, seed. */
+    TrainConfig trainConfig() {
+        return new TrainConfig(batch, (float) lr, warmup, 0f, 1f, (float) ema, 0.1f, seed);
+    }
+
+    /** The small U-Net preset sized for the data. */
+    UNetConfig unetConfig(ImageDataset data) {
+        return UNetConfig.small(data.height(), data.channels(), data.classNames().size(), base).withDropout((float) dropout);
+    }
+
+    /** The forward process: DDPM's linear schedule over T = 1000. */
+    NoiseSchedule schedule() {
+        return NoiseSchedule.linear(1000);
+    }
+}
