@@ -91,9 +91,15 @@ static void run_copy(int k) { CK(d4j_tensor_copy(ctx, eb[k], ea[k])); }
 static void run_q_sample(int k) {
     CK(d4j_q_sample(ctx, eb[k], ec[k], ea[k], t_idx, sab, s1mab, E_N, 1000));
 }
+static int64_t sample_ids[E_N];
 static void run_sampler_step(int k) {
-    d4j_step_coefficients c = {1.25f, 0.6f, 0.8f, 1.0f / 0.6f, 0.3f, 0.9f, 0.1f, 0.05f, 3.0f, 1};
-    CK(d4j_sampler_step(ctx, ed[k], ea[k], eb[k], ec[k], &c));
+    /* ε-prediction at ᾱ = 0.64, guided and clipped, with noise: the step's most expensive path */
+    d4j_step_coefficients c = {.x0_from_xt = 1.25f, .x0_from_out = -0.75f, .eps_from_xt = 0.0f, .eps_from_out = 1.0f,
+                               .sqrt_alpha_bar = 0.8f, .recip_sqrt_one_minus_alpha_bar = 1.0f / 0.6f,
+                               .coef_x0 = 0.3f, .coef_xt = 0.9f, .coef_eps = 0.1f, .sigma = 0.05f,
+                               .guidance = 3.0f, .clip_x0 = 1};
+    for (int64_t n = 0; n < E_N; n++) sample_ids[n] = n;
+    CK(d4j_sampler_step(ctx, ed[k], ea[k], eb[k], ec[k], &c, 7, 0, sample_ids));
 }
 
 /* ---- 3×3 convolution, stride 1, pad 1, Cin = Cout = C ---- */

@@ -19,6 +19,17 @@
  * from counter block (offset + i/4), lane i%4, under key = seed; the same
  * (seed, offset) gives the same bits on the CPU and CUDA backends. A context
  * carries (seed, offset); each random op advances offset by the blocks used.
+ * Keyed noise (d4j_keyed_noise, d4j_sampler_step) instead depends only on
+ * (key, stream, sample id) and never touches the context's (seed, offset):
+ * element j of sample n (j counted within the sample, per_sample = numel /
+ * shape[0]) is normal j%4 of the block with counter
+ *   (x0, x1, x2, x3) = (j/4, stream, (uint32)id, (uint32)(id >> 32)),  key = key,
+ * id = ids[n]. Each sample starts a fresh block (when per_sample is not a
+ * multiple of 4 the last block's extra lanes go unused), so a sample's noise
+ * does not change with the batch, its position in it, or the device.
+ * Normals are Box-Muller on a block's words (x0, x1) -> lanes 0, 1 and
+ * (x2, x3) -> lanes 2, 3, with the library's own log and sin/cos (the same
+ * bits everywhere).
  */
 #ifndef D4J_H
 #define D4J_H
@@ -128,6 +139,13 @@ d4j_status d4j_fill_uniform(d4j_ctx* ctx, d4j_tensor* dst, float low, float high
 /* Raw Philox4x32-10 of one block, for known-answer tests:
  * out[4] = philox(counter[4], key[2]). */
 d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint32_t* key);
+/* Per-sample keyed noise: out = a·x + b·z, or b·z when x is NULL, z ~ N(0, I) keyed by
+ * (key, stream, ids[n]) as the header's Randomness paragraph says. out, x: (N, ...) alike on
+ * ctx's device, out may be x; a, b finite; ids: N host ids, one per sample (dimension 0),
+ * non-NULL. The products: a·x + b·z is fmaf(a, x, b·z). Fails when a sample holds more than
+ * 2^34 elements (block numbers are 32-bit). Does not use or advance ctx's (seed, offset). */
+d4j_status d4j_keyed_noise(d4j_ctx* ctx, d4j_tensor* out, const d4j_tensor* x, float a, float b, uint64_t key,
+                           uint32_t stream, const int64_t* ids);
 
 /* ---- forward process ------------------------------------------------------- */
 
@@ -142,31 +160,44 @@ d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4
 
 /* ---- reverse process ----------------------------------------------------------- */
 
-/* Coefficients of one sampler step, computed by the caller in float64. */
+/* Coefficients of one sampler step, computed by the caller in float64. The model's output o
+ * reaches x̂_0 and ε̂ only through the two linear maps, so one step serves every
+ * parameterisation, with a = √ᾱ_t, s = √(1 − ᾱ_t):
+ *   ε-prediction:  x0_from_xt = 1/a, x0_from_out = −s/a, eps_from_xt = 0,    eps_from_out = 1
+ *   x_0-prediction: x0_from_xt = 0,  x0_from_out = 1,    eps_from_xt = 1/s,  eps_from_out = −a/s
+ *   v-prediction (v = a ε − s x_0): x0_from_xt = a, x0_from_out = −s, eps_from_xt = s, eps_from_out = a */
 typedef struct d4j_step_coefficients {
-    float recip_sqrt_alpha_bar;           /* 1/sqrt(abar_t) */
-    float sqrt_one_minus_alpha_bar;       /* sqrt(1 - abar_t) */
-    float sqrt_alpha_bar;                 /* sqrt(abar_t) */
-    float recip_sqrt_one_minus_alpha_bar; /* 1/sqrt(1 - abar_t) */
-    float coef_x0;                  /* c0 */
-    float coef_xt;                  /* c1 */
-    float coef_eps;                 /* c2 */
-    float sigma;                    /* noise scale; 0 draws no noise */
-    float guidance;                 /* w, used when eps_uncond is given */
-    int32_t clip_x0;                /* clip the predicted x_0 to [-1, 1] */
+    float x0_from_xt, x0_from_out;   /* x̂_0 = x0_from_xt·x_t + x0_from_out·o  (o = guided model output) */
+    float eps_from_xt, eps_from_out; /* ε̂ = eps_from_xt·x_t + eps_from_out·o */
+    float sqrt_alpha_bar, recip_sqrt_one_minus_alpha_bar; /* ε from a clipped x̂_0: (x_t − √ᾱ x̂_0)/√(1−ᾱ) */
+    float coef_x0, coef_xt, coef_eps, sigma; /* x_{t−1} = coef_x0 x̂_0 + coef_xt x_t + coef_eps ε̂ + σ z */
+    float guidance;                  /* o = (w+1)·out − w·out_uncond when out_uncond != NULL */
+    int32_t clip_x0;                 /* clamp x̂_0 to [−1,1] and then use the ε it implies */
 } d4j_step_coefficients;
 
-/* One fused reverse step, elementwise over x_t's shape:
- *   eps~ = (w + 1) eps - w eps_uncond   (classifier-free guidance; eps alone when eps_uncond is NULL)
- *   x0   = (x_t - sqrt(1 - abar_t) eps~) / sqrt(abar_t)
- *   if clip_x0: x0 = clip(x0, -1, 1) and eps~ = (x_t - sqrt(abar_t) x0) / sqrt(1 - abar_t), the noise
- *               the clipped x0 implies, so DDIM's direction term agrees with it
- *   x_prev = c0 x0 + c1 x_t + c2 eps~ + sigma z,  z ~ N(0, I) from the context's Philox stream
- * DDPM ancestral steps use c0, c1 = the posterior mean coefficients, c2 = 0; DDIM
- * steps c0 = sqrt(abar_prev), c1 = 0, c2 = sqrt(1 - abar_prev - sigma^2). The
- * stream advances only when sigma > 0. x_prev may be x_t. */
-d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* x_t, const d4j_tensor* eps,
-                            const d4j_tensor* eps_uncond, const d4j_step_coefficients* c);
+/* One fused reverse step, elementwise over x_t's shape (N, ...):
+ *   o      = (w + 1) out − w out_uncond   (classifier-free guidance; out alone when out_uncond is NULL)
+ *   x̂_0    = fmaf(x0_from_out, o, x0_from_xt·x_t)
+ *   ε̂      = fmaf(eps_from_out, o, eps_from_xt·x_t)   ((0, 1) gives ε̂ = o exactly)
+ *   if clip_x0: x̂_0 = clip(x̂_0, −1, 1) and ε̂ = (x_t − √ᾱ x̂_0)/√(1 − ᾱ), the noise the
+ *               clipped x̂_0 implies, so DDIM's direction term agrees with it
+ *   x_prev = coef_x0 x̂_0 + coef_xt x_t + coef_eps ε̂ + σ z
+ * z is the keyed noise of d4j_keyed_noise with (noise_key, noise_stream, ids[n]) for sample n
+ * (the same function, the same bits); it is drawn only when σ > 0, and ids (N host ids) may
+ * be NULL only when σ == 0. The step neither uses nor advances ctx's (seed, offset).
+ * DDPM ancestral steps use coef_x0, coef_xt = the posterior mean coefficients, coef_eps = 0;
+ * DDIM steps coef_x0 = √ᾱ_prev, coef_xt = 0, coef_eps = √(1 − ᾱ_prev − σ²). Every coefficient
+ * finite, σ >= 0, clip_x0 0 or 1. x_prev may be x_t but not out or out_uncond. */
+d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* x_t, const d4j_tensor* out,
+                            const d4j_tensor* out_uncond, const d4j_step_coefficients* c,
+                            uint64_t noise_key, uint32_t noise_stream, const int64_t* ids);
+
+/* Per-sample linear combination: out = a[n]·x + b[n]·y for each sample n of dimension 0
+ * (fmaf(a[n], x, b[n]·y)), or out = a[n]·x when y is NULL (b is then not read and may be NULL).
+ * out, x, y: (N, ...) alike on ctx's device; out may be x or y. a, b: N finite host floats.
+ * Conversions between ε, x_0 and v, and regression targets. */
+d4j_status d4j_axpby(d4j_ctx* ctx, d4j_tensor* out, const d4j_tensor* x, const d4j_tensor* y, const float* a,
+                     const float* b);
 
 /* ---- convolution and linear layers ------------------------------------------ */
 
@@ -260,10 +291,14 @@ d4j_status d4j_dropout_forward(d4j_ctx* ctx, d4j_tensor* y, uint64_t* mask_seed,
                                const d4j_tensor* x, float p);
 d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, float p, uint64_t mask_seed,
                                 uint64_t mask_offset);
-/* loss (one element) = mean((pred - target)^2), the sum accumulated in float64 on both backends;
- * dpred (or NULL) = 2 (pred - target) / numel, overwritten. pred, target, dpred: any shape, all alike. */
+/* Weighted mean-squared error over samples n of dimension 0 (N = shape[0], numel elements):
+ *   loss (one element) = (1/numel) Σ_n w_n Σ_j (pred − target)²,
+ *   dpred (or NULL)    = 2 w_n (pred − target) / numel, overwritten,
+ * with w_n = weights[n] (N finite host floats >= 0) or 1 when weights is NULL (the plain mean).
+ * The sum is float64 in a fixed order on both backends (the same bits on every run).
+ * pred, target, dpred: (N, ...), all alike; dpred may be pred or target. */
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
-                        const d4j_tensor* target);
+                        const d4j_tensor* target, const float* weights);
 
 /* ---- optimizer and weight averaging --------------------------------------------- */
 

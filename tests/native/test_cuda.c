@@ -1,7 +1,10 @@
 /*
  * test_cuda.c — the CUDA backend against the CPU backend: Philox fills bit for
- * bit, q_sample to float32 rounding, transfers round-trip, device mismatches
- * rejected. Skipped (exit 77, with the reason) where there is no GPU.
+ * bit, q_sample to float32 rounding, keyed noise and the sampler step's noise
+ * bit for bit (more samples than one launch's id chunk included), the sampler
+ * step, axpby and the weighted MSE against the CPU, transfers round-trip,
+ * device mismatches rejected. Skipped (exit 77, with the reason) where there is
+ * no GPU.
  */
 #include <string.h>
 
@@ -79,6 +82,84 @@ static void compare(d4j_ctx* cpu, d4j_ctx* gpu, const int64_t* shape, int nd) {
     free(t);
 }
 
+/* keyed noise, the sampler step (ε- and v-style, guided and clipped, noisy), axpby and the
+ * weighted MSE on ctx; results into out[0..5] (host, n each) and out[6] (2 losses). */
+static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[7]) {
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) n *= shape[i];
+    int64_t batch = shape[0], one[1] = {1};
+    float *x = malloc((size_t)n * 4), *e = malloc((size_t)n * 4), *u = malloc((size_t)n * 4);
+    float *a = malloc((size_t)batch * 4), *b = malloc((size_t)batch * 4);
+    int64_t* ids = malloc((size_t)batch * sizeof(int64_t));
+    test_data(x, n, 41);
+    test_data(e, n, 42);
+    test_data(u, n, 43);
+    test_data(a, batch, 44);
+    test_data(b, batch, 45);
+    for (int64_t s = 0; s < batch; s++) {
+        ids[s] = (int64_t)(s * 2654435761u) - 7;
+        b[s] = fabsf(b[s]); /* also the MSE weights */
+    }
+    d4j_tensor *tx = tensor_of(ctx, shape, nd, x), *te = tensor_of(ctx, shape, nd, e), *tu = tensor_of(ctx, shape, nd, u);
+    d4j_tensor* t[6];
+    for (int i = 0; i < 6; i++) t[i] = tensor_of(ctx, shape, nd, NULL);
+    d4j_tensor *l1 = tensor_of(ctx, one, 1, NULL), *l2 = tensor_of(ctx, one, 1, NULL);
+    CHECK_OK(d4j_keyed_noise(ctx, t[0], tx, 0.6f, 0.8f, 0xabcdef0123ULL, 5, ids));
+    d4j_step_coefficients eps = {.x0_from_xt = 1.25f, .x0_from_out = -0.75f, .eps_from_xt = 0, .eps_from_out = 1,
+                                 .sqrt_alpha_bar = 0.8f, .recip_sqrt_one_minus_alpha_bar = 1 / 0.6f, .coef_x0 = 0.9f,
+                                 .coef_xt = 0, .coef_eps = 0.4f, .sigma = 0.2f, .guidance = 3.0f, .clip_x0 = 1};
+    d4j_step_coefficients v = {.x0_from_xt = 0.8f, .x0_from_out = -0.6f, .eps_from_xt = 0.6f, .eps_from_out = 0.8f,
+                               .sqrt_alpha_bar = 0.8f, .recip_sqrt_one_minus_alpha_bar = 1 / 0.6f, .coef_x0 = 0.3f,
+                               .coef_xt = 0.7f, .coef_eps = 0, .sigma = 0.1f, .guidance = 0, .clip_x0 = 0};
+    CHECK_OK(d4j_sampler_step(ctx, t[1], tx, te, tu, &eps, 99, 2, ids));
+    CHECK_OK(d4j_sampler_step(ctx, t[2], tx, te, NULL, &v, 99, 2, ids));
+    d4j_step_coefficients z = {.sigma = 1};
+    CHECK_OK(d4j_sampler_step(ctx, t[3], tx, te, NULL, &z, 99, 2, ids)); /* the step's z alone */
+    CHECK_OK(d4j_axpby(ctx, t[4], tx, te, a, b));
+    CHECK_OK(d4j_mse_loss(ctx, l1, t[5], tx, te, b));
+    CHECK_OK(d4j_mse_loss(ctx, l2, NULL, tx, te, b));
+    for (int i = 0; i < 6; i++) out[i] = download(ctx, t[i], n);
+    out[6] = malloc(2 * sizeof(float));
+    CHECK_OK(d4j_tensor_download(ctx, out[6], l1, 1));
+    CHECK_OK(d4j_tensor_download(ctx, out[6] + 1, l2, 1));
+    for (int i = 0; i < 6; i++) d4j_tensor_free(t[i]);
+    d4j_tensor_free(tx); d4j_tensor_free(te); d4j_tensor_free(tu); d4j_tensor_free(l1); d4j_tensor_free(l2);
+    free(x); free(e); free(u); free(a); free(b); free(ids);
+}
+
+static void compare_keyed(d4j_ctx* cpu, d4j_ctx* gpu, const int64_t* shape, int nd) {
+    static const char* names[6] = {"keyed noise", "eps step (guided, clipped)", "v step", "step noise", "axpby",
+                                   "weighted mse gradient"};
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++) n *= shape[i];
+    float *c[7], *g[7];
+    run_keyed(cpu, shape, nd, c);
+    run_keyed(gpu, shape, nd, g);
+    for (int i = 0; i < 6; i++) {
+        double num = 0, den = 0;
+        for (int64_t k = 0; k < n; k++) {
+            double d = (double)c[i][k] - g[i][k];
+            num += d * d;
+            den += (double)c[i][k] * c[i][k];
+            if (!(d == d)) num = INFINITY;
+        }
+        double rel = sqrt(num / den);
+        int64_t diff = count_diff(c[i], g[i], n);
+        /* the noise and axpby are the same operations on both: bit for bit */
+        if (i == 0 || i == 3 || i == 4) CHECK(diff == 0, "n=%lld: %s: %lld elements differ", (long long)n, names[i], (long long)diff);
+        CHECK(rel < 1e-6, "n=%lld: %s CPU vs CUDA relative error %.3g", (long long)n, names[i], rel);
+        printf("n=%lld %s: rel err %.3g, %lld of %lld bits differ\n", (long long)n, names[i], rel, (long long)diff,
+               (long long)n);
+    }
+    double el = fabs((double)c[6][0] - g[6][0]) / fabs((double)c[6][0]);
+    CHECK(el < 1e-6, "n=%lld: weighted mse CPU %.9g vs CUDA %.9g", (long long)n, c[6][0], g[6][0]);
+    CHECK(memcmp(&g[6][0], &g[6][1], 4) == 0, "the CUDA weighted loss changed between runs");
+    for (int i = 0; i < 7; i++) {
+        free(c[i]);
+        free(g[i]);
+    }
+}
+
 int main(void) {
     int32_t built, count;
     CHECK_OK(d4j_cuda_built(&built));
@@ -102,6 +183,10 @@ int main(void) {
     compare(cpu, gpu, s2, 4);
     compare(cpu, gpu, s3, 4); /* more samples than one launch's chunk */
     compare(cpu, gpu, s4, 4);
+    int64_t k1[3] = {3, 5, 1}, k2[4] = {300, 7, 7, 3}, k3[2] = {2, 100003};
+    compare_keyed(cpu, gpu, k1, 3);
+    compare_keyed(cpu, gpu, k2, 4); /* more samples than one launch's 256 ids */
+    compare_keyed(cpu, gpu, k3, 2);
 
     /* a CPU tensor handed to a CUDA context is refused */
     int64_t four[1] = {4};

@@ -120,7 +120,7 @@ static void elementwise_case(int64_t n) {
     for (int64_t i = 0; i < n; i++) exact &= y[i] == x[i] + dy[i] && dx[i] == (x[i] + dy[i]) + x[i];
     CHECK(exact, "add differs from float addition");
 
-    CHECK_OK(d4j_mse_loss(ctx, loss, tdx, tx, tdy));
+    CHECK_OK(d4j_mse_loss(ctx, loss, tdx, tx, tdy, NULL));
     float l;
     CHECK_OK(d4j_tensor_download(ctx, &l, loss, 1));
     free(dx);
@@ -279,11 +279,11 @@ static void bad_inputs(void) {
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_dropout_forward(ctx, y, &seed, &offset, dead, 0.5f));
     CHECK_FAILS(D4J_ERR_SHAPE, "dx has shape [2, 4, 4, 8]", d4j_dropout_backward(ctx, x8, x, 0.5f, 1, 0));
 
-    CHECK_FAILS(D4J_ERR_SHAPE, "loss has shape [2, 3]", d4j_mse_loss(ctx, m, NULL, x, y));
-    CHECK_FAILS(D4J_ERR_SHAPE, "target has shape [2, 4, 4, 8]", d4j_mse_loss(ctx, loss, NULL, x, x8));
-    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "tensor pred is NULL", d4j_mse_loss(ctx, loss, NULL, NULL, x));
-    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_mse_loss(ctx, loss, dead, x, y));
-    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "context is NULL", d4j_mse_loss(NULL, loss, NULL, x, y));
+    CHECK_FAILS(D4J_ERR_SHAPE, "loss has shape [2, 3]", d4j_mse_loss(ctx, m, NULL, x, y, NULL));
+    CHECK_FAILS(D4J_ERR_SHAPE, "target has shape [2, 4, 4, 8]", d4j_mse_loss(ctx, loss, NULL, x, x8, NULL));
+    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "tensor pred is NULL", d4j_mse_loss(ctx, loss, NULL, NULL, x, NULL));
+    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_mse_loss(ctx, loss, dead, x, y, NULL));
+    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "context is NULL", d4j_mse_loss(NULL, loss, NULL, x, y, NULL));
 
     d4j_tensor* all[] = {x, y, x8, g, b, m, r, tup, tcat, odd, e4, loss};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) d4j_tensor_free(all[i]);

@@ -129,10 +129,8 @@ D4J_HD float d4j_box_muller_radius(uint32_t a) {
     return sqrtf(D4J_MUL(-2.0f, d4j_logf(d4j_u01_open_closed(a))));
 }
 
-/* Four standard normals from one Philox block: Box-Muller on (x0, x1) and (x2, x3). */
-D4J_HD void d4j_philox_normal4(float z[4], uint64_t seed, uint64_t block) {
-    uint32_t x[4];
-    d4j_philox_draw(x, seed, block);
+/* Four standard normals from one block's words: Box-Muller on (x0, x1) and (x2, x3). */
+D4J_HD void d4j_philox_box_muller4(float z[4], const uint32_t x[4]) {
     for (int pair = 0; pair < 2; pair++) {
         float r = d4j_box_muller_radius(x[2 * pair]);
         float u2 = d4j_u01_closed_open(x[2 * pair + 1]);
@@ -140,6 +138,37 @@ D4J_HD void d4j_philox_normal4(float z[4], uint64_t seed, uint64_t block) {
         z[2 * pair + 1] = D4J_MUL(r, d4j_sin_2pi(u2));
     }
 }
+
+/* Four standard normals from block `block` of the stream (seed, offset). */
+D4J_HD void d4j_philox_normal4(float z[4], uint64_t seed, uint64_t block) {
+    uint32_t x[4];
+    d4j_philox_draw(x, seed, block);
+    d4j_philox_box_muller4(z, x);
+}
+
+/*
+ * Keyed per-sample noise (d4j_keyed_noise, and the sampler step's z): element j
+ * of a sample, j counted within the sample, is normal j%4 of the block with
+ * counter (j/4, stream, lo(id), hi(id)) under key `key`. Each sample starts a
+ * fresh block, so the numbers depend on (key, stream, id, j) only, never on the
+ * batch, the sample's position in it, or the device.
+ */
+D4J_HD void d4j_philox_keyed_counter(uint32_t x[4], uint32_t block, uint32_t stream, uint64_t id) {
+    x[0] = block;
+    x[1] = stream;
+    x[2] = (uint32_t)id;
+    x[3] = (uint32_t)(id >> 32);
+}
+
+D4J_HD void d4j_philox_keyed_normal4(float z[4], uint64_t key, uint32_t stream, uint64_t id, uint32_t block) {
+    uint32_t x[4];
+    d4j_philox_keyed_counter(x, block, stream, id);
+    d4j_philox4x32_10_block(x, (uint32_t)key, (uint32_t)(key >> 32));
+    d4j_philox_box_muller4(z, x);
+}
+
+/* Keyed blocks of one sample are numbered in 32 bits: at most 2^32 per sample. */
+#define D4J_KEYED_MAX_BLOCKS (UINT64_C(1) << 32)
 
 /* Four uniforms in [0, 1) from one Philox block. */
 D4J_HD void d4j_philox_uniform4(float u[4], uint64_t seed, uint64_t block) {

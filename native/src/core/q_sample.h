@@ -13,9 +13,6 @@ D4J_CPU_DECLARE(void, q_sample, (float* x_t, float* eps, const float* x_0, const
 #ifdef __cplusplus
 extern "C" {
 #endif
-/* Samples per launch: their coefficients travel as kernel parameters
- * (2 * 256 floats = 2 KiB, inside the classic 4 KiB limit). */
-#define D4J_CUDA_QSAMPLE_CHUNK 256
 /* a, b: per-sample coefficients on the host, `batch` of each. */
 d4j_status d4j_cuda_q_sample(const char* fn, int ordinal, void* stream, float* x_t, float* eps,
                              const float* x_0, const float* a, const float* b, int64_t batch,

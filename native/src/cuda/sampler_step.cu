@@ -1,30 +1,40 @@
-/* sampler_step.cu — the fused reverse-process update on CUDA; same math and noise bits as the CPU. */
-#include "../core/philox.h"
+/* sampler_step.cu — the fused reverse-process update on CUDA; same math and keyed noise bits as the CPU. */
 #include "../core/sampler_math.h"
 #include "../core/sampler_step.h"
-#include "cuda_check.h"
+#include "keyed_noise.cuh"
 
-static __global__ void sampler_step_kernel(float* __restrict__ x_prev, const float* __restrict__ x_t,
-                                           const float* __restrict__ eps, const float* __restrict__ eps_uncond,
-                                           int64_t n, d4j_step_coefficients c, uint64_t seed, uint64_t offset) {
-    const int guided = eps_uncond != NULL;
-    for (int64_t q = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; q < (n + 3) / 4;
-         q += (int64_t)gridDim.x * blockDim.x) {
-        float z[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        if (c.sigma != 0.0f) d4j_philox_normal4(z, seed, offset + (uint64_t)q);
-        for (int lane = 0; lane < 4 && 4 * q + lane < n; lane++) {
-            int64_t i = 4 * q + lane;
-            x_prev[i] = d4j_sampler_update(x_t[i], eps[i], guided ? eps_uncond[i] : 0.0f, z[lane], &c, guided);
-        }
-    }
+/* sigma == 0: no noise, one thread per element over the whole batch */
+static __global__ void sampler_step_plain_kernel(float* x_prev, const float* x_t, const float* out,
+                                                 const float* out_uncond, int64_t n, d4j_step_coefficients c) {
+    const int guided = out_uncond != NULL;
+    D4J_GRID_STRIDE(i, n) x_prev[i] = d4j_sampler_update(x_t[i], out[i], guided ? out_uncond[i] : 0.0f, 0.0f, &c, guided);
+}
+
+/* sigma > 0: one thread per (sample, block) pair of the chunk's samples */
+static __global__ void sampler_step_noisy_kernel(float* x_prev, const float* x_t, const float* out,
+                                                 const float* out_uncond, int64_t per_sample, d4j_step_coefficients c,
+                                                 uint64_t key, uint32_t noise_stream, const d4j_id_chunk ids) {
+    const int guided = out_uncond != NULL;
+    d4j_for_each_keyed(ids, per_sample, key, noise_stream, [&](int64_t i, float z) {
+        x_prev[i] = d4j_sampler_update(x_t[i], out[i], guided ? out_uncond[i] : 0.0f, z, &c, guided);
+    });
 }
 
 extern "C" d4j_status d4j_cuda_sampler_step(const char* fn, int ordinal, void* stream, float* x_prev, const float* x_t,
-                                            const float* eps, const float* eps_uncond, int64_t n,
-                                            const d4j_step_coefficients* c, uint64_t seed, uint64_t offset) {
+                                            const float* out, const float* out_uncond, int64_t batch,
+                                            int64_t per_sample, const d4j_step_coefficients* c, uint64_t noise_key,
+                                            uint32_t noise_stream, const int64_t* ids) {
     D4J_CUDA_TRY(fn, cudaSetDevice(ordinal));
-    sampler_step_kernel<<<d4j_cuda_grid((n + 3) / 4), D4J_CUDA_THREADS, 0, (cudaStream_t)stream>>>(
-        x_prev, x_t, eps, eps_uncond, n, *c, seed, offset);
-    D4J_CUDA_TRY(fn, cudaGetLastError());
-    return D4J_OK;
+    cudaStream_t st = (cudaStream_t)stream;
+    if (c->sigma == 0.0f) {
+        int64_t n = batch * per_sample;
+        sampler_step_plain_kernel<<<d4j_cuda_grid(n), D4J_CUDA_THREADS, 0, st>>>(x_prev, x_t, out, out_uncond, n, *c);
+        D4J_CUDA_TRY(fn, cudaGetLastError());
+        return D4J_OK;
+    }
+    return d4j_sample_chunks<int64_t, 1>(batch, &ids, [&](const d4j_id_chunk& chunk) {
+        sampler_step_noisy_kernel<<<d4j_cuda_grid(d4j_keyed_pairs(chunk, per_sample)), D4J_CUDA_THREADS, 0, st>>>(
+            x_prev, x_t, out, out_uncond, per_sample, *c, noise_key, noise_stream, chunk);
+        return d4j_cuda_status(fn, cudaGetLastError(), "sampler_step_noisy_kernel launch");
+    });
 }

@@ -5,10 +5,7 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.internal.D4jNative;
-import org.diffusion4j.internal.D4jNative.d4j_step_coefficients;
-import org.diffusion4j.internal.Handles;
-import org.diffusion4j.internal.Native;
+import org.diffusion4j.ops.SamplerStep;
 
 /**
  * A reverse-process sampler. Implementations are immutable and thread-safe: all per-call state
@@ -67,9 +64,12 @@ public abstract class Sampler {
         ctx.setRng(seed, 0);
         int[] ts = timesteps();
         Tensor x = Tensor.empty(ctx, shape);
+        long[] ids = new long[shape[0]];
+        for (int n = 0; n < ids.length; n++) {
+            ids[n] = n;
+        }
         try (Tensor eps = Tensor.empty(ctx, shape);
-                Tensor epsU = guided ? Tensor.empty(ctx, shape) : null;
-                d4j_step_coefficients c = new d4j_step_coefficients()) {
+                Tensor epsU = guided ? Tensor.empty(ctx, shape) : null) {
             x.fillNormal(0f, 1f);
             int[] t = new int[shape[0]];
             for (int i = 0; i < ts.length; i++) {
@@ -80,18 +80,12 @@ public abstract class Sampler {
                     model.predict(ctx, epsU, x, t.clone(), null);
                 }
                 double ab = schedule.alphaBar(k.t());
-                c.recip_sqrt_alpha_bar((float) (1.0 / Math.sqrt(ab)))
-                        .sqrt_one_minus_alpha_bar((float) Math.sqrt(1.0 - ab))
-                        .sqrt_alpha_bar((float) Math.sqrt(ab))
-                        .recip_sqrt_one_minus_alpha_bar((float) (1.0 / Math.sqrt(1.0 - ab)))
-                        .coef_x0((float) k.coefX0())
-                        .coef_xt((float) k.coefXt())
-                        .coef_eps((float) k.coefEps())
-                        .sigma((float) k.sigma())
-                        .guidance((float) guidance)
-                        .clip_x0(clipX0 ? 1 : 0);
-                Native.check(D4jNative.d4j_sampler_step(Handles.ctx(ctx), Handles.tensor(x), Handles.tensor(x),
-                        Handles.tensor(eps), guided ? Handles.tensor(epsU) : null, c));
+                // ε-prediction: x̂_0 = x_t/√ᾱ − (√(1−ᾱ)/√ᾱ) ε, ε̂ = ε; noise keyed by (seed, step i, sample n)
+                SamplerStep.Coefficients c = new SamplerStep.Coefficients((float) (1.0 / Math.sqrt(ab)),
+                        (float) (-Math.sqrt(1.0 - ab) / Math.sqrt(ab)), 0f, 1f, (float) Math.sqrt(ab),
+                        (float) (1.0 / Math.sqrt(1.0 - ab)), (float) k.coefX0(), (float) k.coefXt(),
+                        (float) k.coefEps(), (float) k.sigma(), (float) guidance, clipX0);
+                SamplerStep.apply(ctx, x, x, eps, guided ? epsU : null, c, seed, i, ids);
                 if (!cb.onStep(i + 1, ts.length, k.t(), x)) {
                     throw new CancellationException("sampling cancelled after step " + (i + 1) + " of " + ts.length);
                 }

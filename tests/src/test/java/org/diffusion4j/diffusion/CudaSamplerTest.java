@@ -1,10 +1,13 @@
 package org.diffusion4j.diffusion;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.SamplerStep;
+import org.diffusion4j.ops.SamplerStepTest;
 import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -13,7 +16,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The same seed gives the same samples on CPU and CUDA: DDPM and DDIM (η = 0 and 1) with the
- * exact Gaussian predictor; skipped, with the reason printed, without a GPU.
+ * exact Gaussian predictor, and the fused step itself for ε-, x_0- and v-style coefficients
+ * (its keyed noise bit for bit, 300 samples: more than one launch's ids); skipped, with the
+ * reason printed, without a GPU.
  */
 class CudaSamplerTest {
     @BeforeEach
@@ -39,5 +44,39 @@ class CudaSamplerTest {
                 : new DdimSampler(SamplerTest.SCHEDULE, steps, eta, DdimSampler.Spacing.TRAILING, 0, true);
         double e = TestData.relativeError(run(Device.cuda(0), sampler), run(Device.cpu(), sampler));
         assertTrue(e < 1e-5, sampler + ": CUDA vs CPU relative error " + e);
+    }
+
+    private static float[][] step(Device d, SamplerStep.Coefficients c, int[] shape) {
+        int n = TestData.numel(shape);
+        long[] ids = new long[shape[0]];
+        for (int s = 0; s < ids.length; s++) {
+            ids[s] = 1000 - 3L * s;
+        }
+        SamplerStep.Coefficients noiseOnly = new SamplerStep.Coefficients(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, false);
+        try (Context ctx = Context.create(d);
+                Tensor x = Tensor.of(ctx, TestData.random(1, n, 1.5f), shape);
+                Tensor e = Tensor.of(ctx, TestData.random(2, n, 1.8f), shape);
+                Tensor u = Tensor.of(ctx, TestData.random(3, n, 1f), shape);
+                Tensor out = Tensor.empty(ctx, shape).fill(Float.NaN);
+                Tensor z = Tensor.empty(ctx, shape).fill(Float.NaN)) {
+            SamplerStep.apply(ctx, out, x, e, c.guidance() > 0 ? u : null, c, 77, 4, ids);
+            SamplerStep.apply(ctx, z, x, e, null, noiseOnly, 77, 4, ids);
+            return new float[][] {out.toArray(), z.toArray()};
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"eps, true, 3.0, true", "x0, false, 0.0, false", "v, true, 1.5, false", "v, false, 0.0, true"})
+    void fusedStepCpuAndCudaAgree(String param, boolean ddim, double w, boolean clip) {
+        SamplerStep.Coefficients c = SamplerStepTest.coefficients(param, ddim, w, clip);
+        for (int[] shape : new int[][] {{3, 5, 1}, {300, 7, 7, 3}}) {
+            float[][] cpu = step(Device.cpu(), c, shape);
+            float[][] gpu = step(Device.cuda(0), c, shape);
+            assertArrayEquals(cpu[1], gpu[1], "the step's keyed noise must match bit for bit");
+            double e = TestData.relativeError(gpu[0], cpu[0]);
+            System.out.printf("cuda step %s ddim=%b w=%.1f clip=%b %s: %.2e%n", param, ddim, w, clip,
+                    java.util.Arrays.toString(shape), e);
+            assertTrue(e < 1e-6, "CUDA vs CPU relative error " + e);
+        }
     }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * CUDA against the CPU backend for SiLU, add, the per-sample add and its sum, upsampling and
  * concatenation (both ways), the timestep embedding, dropout (masks bit for bit, forward and the
- * replayed backward) and MSE (whose float64 sum must also give the same bits twice); skipped,
+ * replayed backward), MSE and the weighted MSE (whose float64 sums must also give the same bits
+ * twice), keyed noise and axpby (bit for bit); skipped,
  * with the reason printed, without a GPU. 1e-6 relative: the only differences allowed are the
  * order of a few float32 additions (upsampling gradient, per-sample sums) and libm's cos/sin
  * versus CUDA's in float64 rounded once.
@@ -33,7 +34,8 @@ class CudaPointwiseTest {
 
     private static final String[] NAMES = {"silu", "silu backward", "add", "upsample", "upsample backward", "concat",
         "concat backward a", "concat backward b", "embedding", "dropout", "dropout backward", "mse", "mse gradient",
-        "per-sample add", "per-sample sum", "mse again"};
+        "per-sample add", "per-sample sum", "mse again", "keyed noise", "axpby", "axpby y=null", "weighted mse",
+        "weighted mse gradient", "weighted mse again"};
 
     private static float[][] run(Device d, int n, int h, int w, int c) {
         int size = n * h * w * c;
@@ -61,7 +63,13 @@ class CudaPointwiseTest {
                 Tensor ddrop = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
                 Tensor loss = Tensor.empty(ctx, 1).fill(Float.NaN);
                 Tensor loss2 = Tensor.empty(ctx, 1).fill(Float.NaN);
-                Tensor grad = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
+                Tensor grad = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor keyed = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor axpby = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor ax = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor wLoss = Tensor.empty(ctx, 1).fill(Float.NaN);
+                Tensor wLoss2 = Tensor.empty(ctx, 1).fill(Float.NaN);
+                Tensor wGrad = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
             Silu.forward(ctx, silu, x);
             Silu.backward(ctx, dsilu, dy, x);
             Add.forward(ctx, sum, x, dy);
@@ -78,15 +86,32 @@ class CudaPointwiseTest {
             Dropout.backward(ctx, ddrop, dy, 0.25f, mask);
             MseLoss.forward(ctx, loss, grad, x, dy);
             MseLoss.forward(ctx, loss2, null, x, dy);
+            long[] ids = new long[n];
+            float[] a = TestData.random(7, n, 2f);
+            float[] b = TestData.random(8, n, 2f);
+            float[] weights = new float[n];
+            for (int s = 0; s < n; s++) {
+                ids[s] = s * 31L - 5;
+                weights[s] = Math.abs(b[s]);
+            }
+            KeyedNoise.apply(ctx, keyed, x, 0.5f, 2f, 0x5eedL, 3, ids);
+            Axpby.apply(ctx, axpby, x, dy, a, b);
+            Axpby.apply(ctx, ax, x, null, a, null);
+            MseLoss.forward(ctx, wLoss, wGrad, x, dy, weights);
+            MseLoss.forward(ctx, wLoss2, null, x, dy, weights);
             return new float[][] {silu.toArray(), dsilu.toArray(), sum.toArray(), up.toArray(), down.toArray(),
                 cat.toArray(), da.toArray(), db.toArray(), emb.toArray(), drop.toArray(), ddrop.toArray(),
-                loss.toArray(), grad.toArray(), shifted.toArray(), pixelSums.toArray(), loss2.toArray()};
+                loss.toArray(), grad.toArray(), shifted.toArray(), pixelSums.toArray(), loss2.toArray(), keyed.toArray(),
+                axpby.toArray(), ax.toArray(), wLoss.toArray(), wGrad.toArray(), wLoss2.toArray()};
         }
     }
 
-    /** n, h, w, c: an element count not divisible by 4 (dropout's last Philox block), odd channels, and past 1024 × 256 (MSE's loop). */
+    /**
+     * n, h, w, c: an element count not divisible by 4 (dropout's last Philox block), odd channels, past 1024 × 256
+     * (MSE's loop), and more samples than one launch's 256 ids, coefficients or weights.
+     */
     @ParameterizedTest(name = "{0}x{1}x{2}x{3}")
-    @CsvSource({"1, 7, 7, 3", "3, 14, 14, 13", "5, 32, 32, 64"})
+    @CsvSource({"1, 7, 7, 3", "3, 14, 14, 13", "5, 32, 32, 64", "300, 5, 5, 1"})
     void cudaMatchesCpu(int n, int h, int w, int c) {
         float[][] cpu = run(Device.cpu(), n, h, w, c);
         float[][] gpu = run(Device.cuda(0), n, h, w, c);
@@ -98,5 +123,9 @@ class CudaPointwiseTest {
         assertArrayEquals(cpu[9], gpu[9], "dropout masks must match bit for bit");
         assertArrayEquals(cpu[10], gpu[10], "the backward must replay the same mask");
         assertArrayEquals(gpu[11], gpu[15], "the CUDA loss must be the same bits on every run");
+        assertArrayEquals(cpu[16], gpu[16], "keyed noise must match bit for bit");
+        assertArrayEquals(cpu[17], gpu[17], "axpby is the same fma on both");
+        assertArrayEquals(cpu[18], gpu[18], "axpby without y is the same product on both");
+        assertArrayEquals(gpu[19], gpu[21], "the CUDA weighted loss must be the same bits on every run");
     }
 }

@@ -34,4 +34,14 @@ public final class TestData {
         }
         return x;
     }
+
+    /** "64x28x28x1" as a shape. */
+    public static int[] shape(String dims) {
+        return java.util.Arrays.stream(dims.split("x")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** The element count of a shape. */
+    public static int numel(int... shape) {
+        return java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+    }
 }
