@@ -38,7 +38,7 @@ class CudaTest {
                 Tensor eps = Tensor.empty(ctx, shape).fill(Float.NaN)) {
             normal.fillNormal(0f, 1f);
             uniform.fillUniform(-1f, 1f);
-            schedule.qSample(ctx, xt, eps, x0, t);
+            org.diffusion4j.diffusion.GaussianDiffusion.of(schedule).qSample(ctx, xt, eps, x0, t);
             return new float[][] {normal.toArray(), uniform.toArray(), xt.toArray(), eps.toArray()};
         }
     }

@@ -39,6 +39,16 @@ final class Check {
         }
     }
 
+    /** One of the listed words. */
+    static void oneOf(CommandSpec spec, String option, String value, String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return;
+            }
+        }
+        throw invalid(spec, option, value, "expected one of " + String.join(", ", allowed));
+    }
+
     /** The usage error; a single-valued option's value is quoted as it was typed (-1e-3, not -0.001). */
     static ParameterException invalid(CommandSpec spec, String option, Object value, String rule) {
         OptionSpec o = spec.commandLine().getParseResult().matchedOption(option);

@@ -79,7 +79,7 @@ final class ForwardCommand implements Callable<Integer> {
                 int t = timesteps[c];
                 int[] ts = new int[classes];
                 Arrays.fill(ts, t);
-                schedule.qSample(ctx, xt, eps, x0, ts);
+                org.diffusion4j.diffusion.GaussianDiffusion.of(schedule).qSample(ctx, xt, eps, x0, ts);
                 float[] noisy = xt.toArray();
                 double a = Math.sqrt(schedule.alphaBar(t));
                 double sum = 0;

@@ -15,8 +15,10 @@ import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
-import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.Spacing;
+import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
@@ -52,18 +54,27 @@ final class SampleCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "The checkpoint; it records the U-Net "
-            + "configuration, class names and schedule.")
+            + "configuration, class names and diffusion process.")
     Path checkpointFile = Path.of("out/fashion-mnist/checkpoint.safetensors");
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory.")
     Path outDir = Path.of("out/fashion-mnist/samples");
 
-    @Option(names = "--sampler", paramLabel = "S", description = "ddim (DDIM, trailing spacing; deterministic at --eta 0) "
-            + "or ddpm (ancestral sampling with variance beta-tilde, all T steps).")
+    @Option(names = "--sampler", paramLabel = "S", description = "ddim (DDIM; deterministic at --eta 0) or ddpm (ancestral "
+            + "sampling with the checkpoint's variance, respaced to --steps).")
     Kind kind = Kind.DDIM;
 
-    @Option(names = "--steps", paramLabel = "N", description = "DDIM steps, from 1 to the checkpoint's T (DDPM takes all T).")
-    int steps = 50;
+    @Option(names = "--steps", paramLabel = "N", description = "Steps, from 1 to the checkpoint's T (default: 50 for ddim, "
+            + "T for ddpm; fewer DDPM steps respace the chain).")
+    Integer steps;
+
+    @Option(names = "--spacing", paramLabel = "KIND", description = "Which timesteps S steps visit: linspace, leading or "
+            + "trailing, as diffusers names them (default: trailing for ddim, linspace for ddpm).")
+    String spacing;
+
+    @Option(names = "--variance", paramLabel = "KIND", description = "DDPM's reverse variance: fixed_beta or "
+            + "fixed_beta_tilde (default: the checkpoint's).")
+    String variance;
 
     @Option(names = "--eta", paramLabel = "ETA", description = "DDIM's eta: 0 deterministic, 1 DDPM-like noise.")
     double eta = 0;
@@ -96,23 +107,33 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Check.atLeast(spec, "--steps", steps, 1);
         Check.nonNegative(spec, "--eta", eta);
         Check.nonNegative(spec, "--guidance", guidance);
         Check.atLeast(spec, "--per-label", perLabel, 1);
         Check.atLeast(spec, "--count", count, 1);
+        if (spacing != null) {
+            Check.oneOf(spec, "--spacing", spacing, "linspace", "leading", "trailing");
+        }
+        if (variance != null) {
+            Check.oneOf(spec, "--variance", variance, "fixed_beta", "fixed_beta_tilde");
+        }
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Device device = D4j.parseDevice(deviceName);
         Checkpoint checkpoint = Checkpoint.read(checkpointFile);
         Path dir = D4j.outputDir(outDir);
-        NoiseSchedule schedule = NoiseSchedule.linear(checkpoint.timesteps());
-        if (steps > schedule.timesteps()) {
-            throw Check.invalid(spec, "--steps", steps, "this checkpoint's T is " + schedule.timesteps());
+        GaussianDiffusion diffusion = checkpoint.diffusion(); // the process the model was trained with
+        int tMax = diffusion.timesteps();
+        int nSteps = steps != null ? steps : kind == Kind.DDIM ? Math.min(50, tMax) : tMax;
+        Check.atLeast(spec, "--steps", nSteps, 1);
+        if (nSteps > tMax) {
+            throw Check.invalid(spec, "--steps", nSteps, "this checkpoint's T is " + tMax);
         }
+        Spacing sp = Spacing.ofId(spacing != null ? spacing : kind == Kind.DDIM ? "trailing" : "linspace");
         Sampler sampler = switch (kind) {
-            case DDIM -> new DdimSampler(schedule, steps, eta, DdimSampler.Spacing.TRAILING, guidance, true);
-            case DDPM -> new DdpmSampler(schedule, DdpmSampler.Variance.BETA_TILDE, guidance, true);
+            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, true);
+            case DDPM -> new DdpmSampler(variance == null ? diffusion : diffusion.withVariance(VarianceType.ofId(variance)),
+                    nSteps, sp, guidance, true);
         };
         UNetConfig config = checkpoint.config();
         List<String> names = className(checkpoint, config);

@@ -2,29 +2,33 @@ package org.diffusion4j.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+
 import java.util.concurrent.Callable;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
-import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.io.LossCurve;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
+import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.Fit;
+import org.diffusion4j.train.TrainSummary;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -61,9 +65,6 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Path outDir = D4j.outputDir(o.out);
-        double minutes = o.minutes();
-        long maxSteps = o.maxSteps();
-        TrainConfig cfg = o.trainConfig();
         Device device = D4j.parseDevice(o.device);
         ImageDataset data = loadData(o.data);
         if (data.height() != data.width()) {
@@ -71,78 +72,67 @@ final class TrainCommand implements Callable<Integer> {
                     + "; the U-Net takes square images");
         }
         UNetConfig config = o.unetConfig(data);
+        GaussianDiffusion diffusion = o.diffusion();
+        long seed = o.seed == null ? 0 : o.seed;
+        if (o.resume) { // the checkpoint's process, network and seed continue; options that contradict them are errors
+            Checkpoint c = Checkpoint.read(ckpt);
+            seed = resumed(spec, "--seed", seed, Long.parseLong(c.metadata().getOrDefault("seed", "0")));
+            diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--loss/--min-snr-gamma", diffusion, c.diffusion());
+            resumed(spec, "--base/--dropout", config.toMetadata(), c.config().toMetadata());
+            config = c.config();
+        }
+        TrainConfig cfg = o.trainConfig(seed);
         boolean conditional = !data.classNames().isEmpty();
         out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
                 conditional ? data.classNames().size() + " classes" : "no classes (unconditional)");
-        out.printf("training %s on %s: batch %d, lr %g (warm-up %d), EMA %s, %s%n", config, device, cfg.batchSize(),
-                cfg.lr(), cfg.warmupSteps(), cfg.emaDecay(),
-                maxSteps < Long.MAX_VALUE ? maxSteps + " steps" : minutes + " minutes");
+        out.printf("training %s%n  with %s on %s: batch %d × %d, lr %g (warm-up %d, %s), EMA %s, %s%n", config, diffusion,
+                device, cfg.batchSize(), cfg.accumulation(), cfg.lr(), cfg.warmupSteps(), o.lrDecay, cfg.emaDecay(),
+                o.steps != null ? o.steps + " steps" : o.minutes() + " minutes");
         List<LossCurve.Point> curve = new ArrayList<>();
-        try (Context ctx = Context.create(device, cfg.seed()); UNet net = new UNet(ctx, config);
-                Trainer trainer = new Trainer(ctx, net, o.schedule(), cfg)) {
+        try (Context ctx = Context.create(device, seed); UNet net = new UNet(ctx, config, seed);
+                Trainer trainer = new Trainer(ctx, net, diffusion, cfg)) {
             if (o.resume) {
                 trainer.load(ckpt);
                 out.println("resumed from " + ckpt + " at step " + trainer.step());
-                if (trainer.step() >= maxSteps) {
-                    out.println("the checkpoint has " + trainer.step() + " steps, --steps asks for " + maxSteps
+                if (trainer.step() >= o.maxSteps()) {
+                    out.println("the checkpoint has " + trainer.step() + " steps, --steps asks for " + o.maxSteps()
                             + ": nothing to train, nothing written");
                     return 0;
                 }
             }
-            Map<String, String> meta = Map.of(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames()));
-            long start = System.nanoTime();
+            Fit fit = (o.steps != null ? Fit.steps(o.steps) : Fit.time(Duration.ofNanos((long) (o.minutes() * 60e9))))
+                    .logEvery(10).checkpoint(ckpt, 500, Map.of(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames())));
             Progress progress = new Progress(out, o.quiet);
-            long firstStep = trainer.step();
-            long deadline = start + (long) (minutes * 60e9);
-            double smoothed = Double.NaN;
-            int n = cfg.batchSize();
-            int pixels = data.height() * data.width() * data.channels();
-            float[] batch = new float[n * pixels];
-            int[] labels = conditional ? new int[n] : null;
-            try (Tensor x0 = Tensor.empty(ctx, n, data.height(), data.width(), data.channels())) {
-                while (trainer.step() < maxSteps && (maxSteps < Long.MAX_VALUE || System.nanoTime() < deadline)) {
-                    // the batch of step k is a function of (seed, k): resuming replays the same data order
-                    SplittableRandom r = new SplittableRandom(cfg.seed() ^ (trainer.step() * 0xBF58476D1CE4E5B9L));
-                    for (int i = 0; i < n; i++) {
-                        int idx = r.nextInt(data.size());
-                        System.arraycopy(data.image(idx), 0, batch, i * pixels, pixels);
-                        if (conditional) {
-                            labels[i] = data.label(idx);
-                        }
-                    }
-                    x0.copyFrom(batch);
-                    float loss = trainer.trainStep(x0, labels);
-                    smoothed = Double.isNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
-                    long step = trainer.step();
-                    if (step % 10 == 0) {
-                        curve.add(new LossCurve.Point(step, smoothed));
-                    }
-                    if (step % 50 == 0 || step == maxSteps) {
-                        report(progress, step, firstStep, maxSteps, minutes, smoothed, trainer.learningRate());
-                    }
-                    if (step % 500 == 0) {
-                        trainer.save(ckpt, meta);
-                    }
+            TrainSummary summary = trainer.fit(data, fit, p -> {
+                curve.add(new LossCurve.Point(p.step(), p.meanLoss()));
+                if (p.step() % 50 == 0 || p.fractionDone() >= 1) {
+                    progress.report(o.steps != null ? String.format("step %6d/%d", p.step(), o.steps)
+                            : String.format("step %6d", p.step()), p.fractionDone(), String.format(
+                            "loss %.4f  lr %.2e  %.2f steps/s  %.0f s", p.meanLoss(), p.learningRate(), p.stepsPerSecond(),
+                            p.elapsedSeconds()));
                 }
-            }
-            trainer.save(ckpt, meta);
+                return true;
+            });
             LossCurve.writeCsv(outDir.resolve("loss.csv"), curve);
             LossCurve.writePng(outDir.resolve("loss.png"), curve);
-            out.printf("trained %d steps in %.1f minutes; final smoothed loss %.4f%n", trainer.step(),
-                    (System.nanoTime() - start) / 60e9, smoothed);
+            out.printf("trained %d steps (%d in this run) in %.1f minutes; final loss %.4f (mean of the last 10 steps)%n",
+                    summary.step(), summary.runSteps(), summary.seconds() / 60, summary.finalLoss());
             out.println("wrote " + ckpt.toAbsolutePath() + ", " + outDir.resolve("loss.csv") + ", " + outDir.resolve("loss.png"));
         }
         return 0;
     }
 
-    /** A progress line: the part done counts steps when training to --steps, else time against --minutes. */
-    private static void report(Progress progress, long step, long firstStep, long maxSteps, double minutes, double loss,
-            float lr) {
-        double secs = progress.seconds();
-        boolean bySteps = maxSteps < Long.MAX_VALUE;
-        progress.report(bySteps ? String.format("step %6d/%d", step, maxSteps) : String.format("step %6d", step),
-                bySteps ? (double) (step - firstStep) / (maxSteps - firstStep) : secs / (minutes * 60),
-                String.format("loss %.4f  lr %.2e  %.2f steps/s  %.0f s", loss, lr, (step - firstStep) / secs, secs));
+    /** The checkpoint's value, unless the option was given with another. */
+    private static <T> T resumed(CommandSpec spec, String options, T given, T saved) {
+        boolean explicit = false;
+        for (String name : options.split("/")) {
+            explicit |= spec.commandLine().getParseResult().hasMatchedOption(name);
+        }
+        if (explicit && !given.equals(saved)) {
+            throw new ParameterException(spec.commandLine(), options + ": the checkpoint was trained with " + saved
+                    + "; --resume continues it (drop the option, or train afresh with --force)");
+        }
+        return saved;
     }
 
     /** Fashion-MNIST when {@code dir} holds its IDX files, else a folder of images. */

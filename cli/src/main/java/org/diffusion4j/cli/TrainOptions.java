@@ -3,6 +3,9 @@ package org.diffusion4j.cli;
 import java.nio.file.Path;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.LossType;
+import org.diffusion4j.diffusion.ModelOutput;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.TrainConfig;
@@ -12,7 +15,7 @@ import picocli.CommandLine.ParameterException;
 
 /**
  * The options of {@code d4j train}, their checks, and what they become in the library: a
- * {@link TrainConfig}, a {@link UNetConfig}, a {@link NoiseSchedule}. To add an option: a field
+ * {@link TrainConfig}, a {@link UNetConfig}, a {@link GaussianDiffusion}. To add an option: a field
  * here (an enum type gives its values in the help and in the error for a wrong one), its check
  * in {@link #validate}, and its use in the method that builds the library object it configures.
  */
@@ -47,8 +50,12 @@ final class TrainOptions {
 
     // --- optimization (TrainConfig) ---
 
-    @Option(names = "--batch", paramLabel = "N", description = "Images per step.")
+    @Option(names = "--batch", paramLabel = "N", description = "Images per micro-batch.")
     int batch = 32;
+
+    @Option(names = "--accumulate", paramLabel = "A", description = "Micro-batches whose gradients make one optimizer step "
+            + "(an effective batch of A × --batch).")
+    int accumulate = 1;
 
     @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate.")
     double lr = 1e-3;
@@ -56,11 +63,38 @@ final class TrainOptions {
     @Option(names = "--warmup", paramLabel = "N", description = "Steps of linear learning-rate warm-up.")
     int warmup = 100;
 
+    @Option(names = "--lr-decay", paramLabel = "KIND", description = "After warm-up: constant, or cosine (to 0 at --steps; "
+            + "needs --steps).")
+    String lrDecay = "constant";
+
+    @Option(names = "--label-dropout", paramLabel = "P", description = "Probability of training a labelled image with the "
+            + "null class (classifier-free guidance), in [0, 1).")
+    double labelDropout = 0.1;
+
     @Option(names = "--ema", paramLabel = "D", description = "Decay of the weights' exponential moving average, in [0, 1).")
     double ema = 0.995;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights, the training noise and the data order.")
-    long seed = 0;
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the weights, the training noise and the data order "
+            + "(0; with --resume, the checkpoint's).")
+    Long seed;
+
+    // --- the diffusion process (GaussianDiffusion) ---
+
+    @Option(names = "--schedule", paramLabel = "KIND", description = "Noise schedule: linear (DDPM) or cosine (Improved DDPM).")
+    String schedule = "linear";
+
+    @Option(names = "--timesteps", paramLabel = "T", description = "Diffusion steps T of the schedule.")
+    int timesteps = 1000;
+
+    @Option(names = "--prediction", paramLabel = "KIND", description = "What the network predicts: epsilon, x0 or v.")
+    String prediction = "epsilon";
+
+    @Option(names = "--loss", paramLabel = "KIND", description = "Training loss: simple (L_simple) or min_snr (Min-SNR-γ "
+            + "weighting).")
+    String loss = "simple";
+
+    @Option(names = "--min-snr-gamma", paramLabel = "G", description = "γ of --loss min_snr.")
+    double minSnrGamma = 5;
 
     // --- the network (UNetConfig) ---
 
@@ -98,6 +132,20 @@ final class TrainOptions {
             Check.atLeast(spec, "--steps", steps, 1);
         }
         Check.atLeast(spec, "--batch", batch, 1);
+        Check.atLeast(spec, "--accumulate", accumulate, 1);
+        Check.fraction(spec, "--label-dropout", labelDropout);
+        Check.atLeast(spec, "--timesteps", timesteps, 2);
+        Check.positive(spec, "--min-snr-gamma", minSnrGamma);
+        Check.oneOf(spec, "--schedule", schedule, "linear", "cosine");
+        Check.oneOf(spec, "--prediction", prediction, "epsilon", "x0", "v");
+        Check.oneOf(spec, "--loss", loss, "simple", "min_snr");
+        Check.oneOf(spec, "--lr-decay", lrDecay, "constant", "cosine");
+        if (lrDecay.equals("cosine") && steps == null) {
+            throw new ParameterException(spec.commandLine(), "--lr-decay cosine decays to 0 at --steps: give --steps");
+        }
+        if (schedule.equals("linear") && timesteps <= 20) {
+            throw Check.invalid(spec, "--timesteps", timesteps, "the linear schedule scales β to 0.02·1000/T, so T must exceed 20");
+        }
         Check.positive(spec, "--lr", lr);
         Check.atLeast(spec, "--warmup", warmup, 0);
         Check.fraction(spec, "--ema", ema);
@@ -120,9 +168,11 @@ final class TrainOptions {
         return minutes == null ? DEFAULT_MINUTES : minutes;
     }
 
-    /** Batch, AdamW (lr, warm-up, no weight decay, clipping at norm 1), EMA, 10% null labels, seed. */
-    TrainConfig trainConfig() {
-        return new TrainConfig(batch, (float) lr, warmup, 0f, 1f, (float) ema, 0.1f, seed);
+    /** Batch and accumulation, AdamW (lr, warm-up, decay, no weight decay, clipping at norm 1), EMA, null labels, seed. */
+    TrainConfig trainConfig(long seedToUse) {
+        TrainConfig c = new TrainConfig(batch, (float) lr, warmup, 0f, 1f, (float) ema, (float) labelDropout, seedToUse)
+                .withAccumulation(accumulate);
+        return lrDecay.equals("cosine") ? c.withCosineDecay(maxSteps()) : c;
     }
 
     /** The small U-Net preset sized for the data. */
@@ -130,8 +180,10 @@ final class TrainOptions {
         return UNetConfig.small(data.height(), data.channels(), data.classNames().size(), base).withDropout((float) dropout);
     }
 
-    /** The forward process: DDPM's linear schedule over T = 1000. */
-    NoiseSchedule schedule() {
-        return NoiseSchedule.linear(1000);
+    /** The forward process and parameterisation: --schedule over --timesteps, --prediction, --loss. */
+    GaussianDiffusion diffusion() {
+        NoiseSchedule s = schedule.equals("cosine") ? NoiseSchedule.cosine(timesteps) : NoiseSchedule.linear(timesteps);
+        return GaussianDiffusion.of(s).withOutput(ModelOutput.ofId(prediction)).withLoss(LossType.ofId(loss))
+                .withMinSnrGamma(minSnrGamma);
     }
 }

@@ -1,50 +1,44 @@
 package org.diffusion4j.diffusion;
 
 /**
- * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2), T steps: x_{t−1} is the posterior mean
- * μ̃(x_t, x̂_0) plus σ_t z with σ_t² = β_t or β̃_t, and no noise at the last step.
+ * DDPM ancestral sampling (Ho et al. 2020, Algorithm 2): x_{t−1} is the posterior mean
+ * μ̃(x_t, x̂_0) plus σ_t z, σ_t² = β_t or β̃_t as the diffusion's {@link VarianceType} says, and no
+ * noise at the last step. With S &lt; T steps the chain is respaced (Improved DDPM §4): the kept
+ * timesteps' ᾱ define new β, whose posterior the sampler follows, so a 50-step DDPM is a real
+ * 50-step Markov chain rather than T steps with some skipped.
  */
 public final class DdpmSampler extends Sampler {
-    /** The reverse variance σ_t². */
-    public enum Variance {
-        /** σ_t² = β_t: optimal for x_0 ~ N(0, I). */
-        BETA,
-        /** σ_t² = β̃_t, the posterior variance: optimal for a deterministic x_0. */
-        BETA_TILDE
+    private final int steps;
+    private final Spacing spacing;
+
+    /**
+     * @param steps S in [1, T]; T is the full chain
+     * @param spacing which timesteps a respaced chain keeps (ignored when S = T)
+     */
+    public DdpmSampler(GaussianDiffusion diffusion, int steps, Spacing spacing, double guidance, boolean clipX0) {
+        super(diffusion, guidance, clipX0, plan(chain(diffusion, steps, spacing), GaussianDiffusion::ancestralStep));
+        this.steps = steps;
+        this.spacing = spacing;
     }
 
-    private final Variance variance;
-
-    public DdpmSampler(NoiseSchedule schedule, Variance variance, double guidance, boolean clipX0) {
-        super(schedule, guidance, clipX0);
-        this.variance = java.util.Objects.requireNonNull(variance, "variance");
+    /** The full T-step chain, no guidance, x̂_0 clipped to [−1, 1]. */
+    public static DdpmSampler of(GaussianDiffusion diffusion) {
+        return new DdpmSampler(diffusion, diffusion.timesteps(), Spacing.LINSPACE, 0.0, true);
     }
 
-    /** β̃ variance, no guidance, x̂_0 clipped to [−1, 1]. */
-    public static DdpmSampler of(NoiseSchedule schedule) {
-        return new DdpmSampler(schedule, Variance.BETA_TILDE, 0.0, true);
+    private static GaussianDiffusion chain(GaussianDiffusion d, int steps, Spacing spacing) {
+        java.util.Objects.requireNonNull(spacing, "spacing");
+        int t = d.timesteps();
+        return steps == t ? d : d.respace(spacing.timesteps(t, steps));
     }
 
-    @Override
-    public int[] timesteps() {
-        int n = schedule().timesteps();
-        int[] ts = new int[n];
-        for (int i = 0; i < n; i++) {
-            ts[i] = n - 1 - i;
-        }
-        return ts;
-    }
-
-    @Override
-    Coefficients coefficients(int i) {
-        NoiseSchedule s = schedule();
-        int t = s.timesteps() - 1 - i;
-        double var = t == 0 ? 0.0 : variance == Variance.BETA ? s.beta(t) : s.posteriorVariance(t);
-        return new Coefficients(t, s.posteriorMeanCoefX0(t), s.posteriorMeanCoefXt(t), 0.0, Math.sqrt(var));
+    public Spacing spacing() {
+        return spacing;
     }
 
     @Override
     public String toString() {
-        return "DdpmSampler[" + schedule() + ", " + variance + ", guidance " + guidance() + "]";
+        return "DdpmSampler[S=" + steps + (steps < diffusion().timesteps() ? " " + spacing.id() : "") + ", "
+                + diffusion().variance().id() + ", guidance " + guidance() + "]";
     }
 }

@@ -2,38 +2,51 @@ package org.diffusion4j.diffusion;
 
 import java.util.Arrays;
 import java.util.Objects;
-import org.diffusion4j.Context;
-import org.diffusion4j.Tensor;
-import org.diffusion4j.internal.D4jNative;
-import org.diffusion4j.internal.Handles;
-import org.diffusion4j.internal.Native;
 
 /**
- * A variance schedule β_1..β_T and the forward-process coefficients derived from it, computed
- * once in float64 (DDPM, Ho et al. 2020; Improved DDPM, Nichol and Dhariwal 2021). Timestep
- * indices are 0-based: index {@code t} holds the paper's timestep {@code t + 1}. Immutable and
+ * A variance schedule β_1..β_T and the cumulative products ᾱ_t = ∏_{s≤t} (1 − β_s), in float64
+ * (DDPM, Ho et al. 2020; Improved DDPM, Nichol and Dhariwal 2021). Timestep indices are 0-based:
+ * index {@code t} holds the paper's timestep {@code t + 1}. The schedule remembers how it was
+ * made ({@link #kind()}), so a checkpoint can rebuild it exactly. Everything derived from it (the
+ * posterior, the parameterisations, the losses) lives in {@link GaussianDiffusion}. Immutable and
  * thread-safe.
  */
 public final class NoiseSchedule {
+    /** How a schedule was made. */
+    public enum Kind {
+        /** β linear from {@link #betaStart()} to {@link #betaEnd()} (DDPM). */
+        LINEAR,
+        /** Improved DDPM's cosine ᾱ (eq. 17). */
+        COSINE,
+        /** Any other β array (user-given, or respaced). */
+        CUSTOM
+    }
+
+    /** The longest schedule accepted (bounds what a checkpoint may ask to allocate). */
+    public static final int MAX_TIMESTEPS = 1_000_000;
+
+    private final Kind kind;
+    private final double betaStart;
+    private final double betaEnd;
     private final double[] betas;
     private final double[] alphaBar;
-    // float32 tables handed to the native q_sample
-    private final float[] sqrtAlphaBar;
-    private final float[] sqrtOneMinusAlphaBar;
 
-    private NoiseSchedule(double[] betas) {
+    private NoiseSchedule(Kind kind, double betaStart, double betaEnd, double[] betas, double[] alphaBar) {
+        this.kind = kind;
+        this.betaStart = betaStart;
+        this.betaEnd = betaEnd;
         this.betas = betas;
-        int n = betas.length;
-        this.alphaBar = new double[n];
-        this.sqrtAlphaBar = new float[n];
-        this.sqrtOneMinusAlphaBar = new float[n];
+        this.alphaBar = alphaBar;
+    }
+
+    private static NoiseSchedule of(Kind kind, double betaStart, double betaEnd, double[] betas) {
+        double[] ab = new double[betas.length];
         double prod = 1.0;
-        for (int t = 0; t < n; t++) {
-            prod *= 1.0 - betas[t]; // ᾱ_t = ∏_{s<=t} α_s
-            alphaBar[t] = prod;
-            sqrtAlphaBar[t] = (float) Math.sqrt(prod);
-            sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1.0 - prod);
+        for (int t = 0; t < betas.length; t++) {
+            prod *= 1.0 - betas[t];
+            ab[t] = prod;
         }
+        return new NoiseSchedule(kind, betaStart, betaEnd, betas, ab);
     }
 
     /**
@@ -58,7 +71,8 @@ public final class NoiseSchedule {
         for (int t = 0; t < timesteps; t++) {
             b[t] = timesteps == 1 ? betaStart : betaStart + (betaEnd - betaStart) * t / (timesteps - 1);
         }
-        return ofBetas(b);
+        requireBetas(b);
+        return of(Kind.LINEAR, betaStart, betaEnd, b);
     }
 
     /**
@@ -71,7 +85,7 @@ public final class NoiseSchedule {
         for (int t = 0; t < timesteps; t++) {
             b[t] = Math.min(1.0 - cosineF(t + 1, timesteps) / cosineF(t, timesteps), 0.999);
         }
-        return ofBetas(b);
+        return of(Kind.COSINE, Double.NaN, Double.NaN, b);
     }
 
     private static double cosineF(int t, int timesteps) {
@@ -84,19 +98,63 @@ public final class NoiseSchedule {
     public static NoiseSchedule ofBetas(double[] betas) {
         Objects.requireNonNull(betas, "betas");
         requireTimesteps(betas.length);
-        for (int t = 0; t < betas.length; t++) {
-            double b = betas[t];
-            if (!(b > 0.0 && b < 1.0)) {
-                throw new IllegalArgumentException("beta[" + t + "] is " + b + "; every beta must be in (0, 1)");
-            }
+        double[] b = betas.clone();
+        requireBetas(b);
+        return of(Kind.CUSTOM, Double.NaN, Double.NaN, b);
+    }
+
+    /**
+     * The schedule of the sub-chain that visits only {@code kept} (ascending, distinct timestep
+     * indices of this schedule): β'_i = 1 − ᾱ_{k_i}/ᾱ_{k_{i−1}} with ᾱ_{k_{−1}} = 1, so that
+     * ᾱ'_i = ᾱ_{k_i} exactly (Improved DDPM §4, "respacing"). A CUSTOM schedule.
+     */
+    public NoiseSchedule respaced(int[] kept) {
+        Objects.requireNonNull(kept, "kept");
+        if (kept.length == 0) {
+            throw new IllegalArgumentException("respaced: no timesteps kept");
         }
-        return new NoiseSchedule(betas.clone());
+        double[] b = new double[kept.length];
+        double[] ab = new double[kept.length];
+        double prev = 1.0;
+        for (int i = 0; i < kept.length; i++) {
+            int k = checkIndex(kept[i]);
+            if (i > 0 && k <= kept[i - 1]) {
+                throw new IllegalArgumentException("respaced: kept timesteps must ascend; kept[" + i + "] = " + k
+                        + " follows " + kept[i - 1]);
+            }
+            ab[i] = alphaBar[k];
+            b[i] = 1.0 - alphaBar[k] / prev;
+            prev = alphaBar[k];
+        }
+        return new NoiseSchedule(Kind.CUSTOM, Double.NaN, Double.NaN, b, ab);
     }
 
     private static void requireTimesteps(int timesteps) {
-        if (timesteps < 1) {
-            throw new IllegalArgumentException("timesteps is " + timesteps + "; it must be >= 1");
+        if (timesteps < 1 || timesteps > MAX_TIMESTEPS) {
+            throw new IllegalArgumentException("timesteps is " + timesteps + "; it must be 1 to " + MAX_TIMESTEPS);
         }
+    }
+
+    private static void requireBetas(double[] b) {
+        for (int t = 0; t < b.length; t++) {
+            if (!(b[t] > 0.0 && b[t] < 1.0)) {
+                throw new IllegalArgumentException("beta[" + t + "] is " + b[t] + "; every beta must be in (0, 1)");
+            }
+        }
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** β_1 of a LINEAR schedule (NaN for the others). */
+    public double betaStart() {
+        return betaStart;
+    }
+
+    /** β_T of a LINEAR schedule (NaN for the others). */
+    public double betaEnd() {
+        return betaEnd;
     }
 
     /** T, the number of diffusion steps. */
@@ -118,75 +176,35 @@ public final class NoiseSchedule {
         return checkIndex(t) == 0 ? 1.0 : alphaBar[t - 1];
     }
 
-    // calculations for the posterior q(x_{t−1} | x_t, x_0) = N(c0 x_0 + c1 x_t, β̃_t I) (DDPM eqs. 6–7)
-
-    /** β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), the posterior variance. */
-    public double posteriorVariance(int t) {
-        return betas[checkIndex(t)] * (1.0 - alphaBarPrev(t)) / (1.0 - alphaBar[t]);
-    }
-
-    /** The posterior mean's coefficient of x_0: β_t √ᾱ_{t−1} / (1 − ᾱ_t). */
-    public double posteriorMeanCoefX0(int t) {
-        return betas[checkIndex(t)] * Math.sqrt(alphaBarPrev(t)) / (1.0 - alphaBar[t]);
-    }
-
-    /** The posterior mean's coefficient of x_t: (1 − ᾱ_{t−1}) √α_t / (1 − ᾱ_t). */
-    public double posteriorMeanCoefXt(int t) {
-        return (1.0 - alphaBarPrev(checkIndex(t))) * Math.sqrt(1.0 - betas[t]) / (1.0 - alphaBar[t]);
-    }
-
-    /**
-     * log β̃_t with the t = 0 entry (where β̃ is 0) replaced by β̃ at t = 1, as Improved DDPM
-     * clips it for the learned-variance interpolation.
-     */
-    public double posteriorLogVarianceClipped(int t) {
-        checkIndex(t);
-        return Math.log(t == 0 && betas.length > 1 ? posteriorVariance(1) : posteriorVariance(t));
-    }
-
     public double[] betas() {
         return betas.clone();
     }
 
-    private int checkIndex(int t) {
+    int checkIndex(int t) {
         if (t < 0 || t >= betas.length) {
             throw new IllegalArgumentException("timestep " + t + " is outside [0, " + betas.length + ")");
         }
         return t;
     }
 
-    /**
-     * Draws x_t ~ q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) for each sample in one fused native
-     * pass (DDPM eq. 4), writing the noise drawn into {@code eps} (the ε-prediction target).
-     * The noise comes from {@code ctx}'s Philox stream, which advances.
-     *
-     * @param xT output, same shape as {@code x0}
-     * @param eps output, same shape as {@code x0}
-     * @param x0 clean data, shape (N, ...)
-     * @param t one timestep index in [0, T) per sample
-     */
-    public void qSample(Context ctx, Tensor xT, Tensor eps, Tensor x0, int[] t) {
-        Objects.requireNonNull(ctx, "ctx");
-        Objects.requireNonNull(xT, "xT");
-        Objects.requireNonNull(eps, "eps");
-        Objects.requireNonNull(x0, "x0");
-        Objects.requireNonNull(t, "t");
-        if (t.length != x0.dim(0)) {
-            throw new IllegalArgumentException("t has " + t.length + " timesteps but x0 " + Arrays.toString(x0.shape())
-                    + " has " + x0.dim(0) + " samples");
-        }
-        for (int i = 0; i < t.length; i++) {
-            if (t[i] < 0 || t[i] >= betas.length) {
-                throw new IllegalArgumentException("t[" + i + "] is " + t[i] + "; timesteps must be in [0, "
-                        + betas.length + ")");
-            }
-        }
-        Native.check(D4jNative.d4j_q_sample(Handles.ctx(ctx), Handles.tensor(xT), Handles.tensor(eps),
-                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, betas.length));
+    /** Same kind, parameters and β to the last bit. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NoiseSchedule s && s.kind == kind && Arrays.equals(s.betas, betas)
+                && Double.compare(s.betaStart, betaStart) == 0 && Double.compare(s.betaEnd, betaEnd) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return kind.hashCode() * 31 + Arrays.hashCode(betas);
     }
 
     @Override
     public String toString() {
-        return "NoiseSchedule[T=" + betas.length + ", beta " + betas[0] + " .. " + betas[betas.length - 1] + "]";
+        return switch (kind) {
+            case LINEAR -> "linear(T=" + betas.length + ", beta " + betaStart + " .. " + betaEnd + ")";
+            case COSINE -> "cosine(T=" + betas.length + ")";
+            case CUSTOM -> "custom(T=" + betas.length + ", beta " + betas[0] + " .. " + betas[betas.length - 1] + ")";
+        };
     }
 }

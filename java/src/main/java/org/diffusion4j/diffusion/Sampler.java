@@ -3,97 +3,232 @@ package org.diffusion4j.diffusion;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
+import java.util.function.BiFunction;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.KeyedNoise;
 import org.diffusion4j.ops.SamplerStep;
 
 /**
- * A reverse-process sampler. Implementations are immutable and thread-safe: all per-call state
- * lives in {@link #sample}. Every step runs the one fused native update (guidance combine,
- * x̂_0, update, fresh Philox noise), so a seed gives the same samples on the CPU and on CUDA.
+ * A sampling plan: the timesteps a reverse process visits and each step's float64
+ * coefficients, computed once by the {@link GaussianDiffusion} at construction. Immutable and
+ * thread-safe: one plan serves any number of threads, each with its own context; per-call state
+ * lives in the call. {@link #step} is public, so a caller can write the loop (inpainting, custom
+ * guidance, logging); {@link #sample} is that loop:
+ * <pre>{@code
+ * Tensor x = sampler.initialNoise(ctx, shape, noise);                 // x_T, draw 0
+ * for (int k = 0; k < sampler.steps(); k++) {
+ *     int[] t = sampler.modelTimesteps(k, n);
+ *     model.predict(ctx, out, x, t, labels);
+ *     sampler.step(ctx, k, x, x, out, null, noise);                    // x ← x_{t_{k+1}}, draw k + 1
+ * }
+ * }</pre>
+ * Every step runs one fused native update (guidance combine, x̂_0 and ε̂ from the output, the
+ * update, fresh keyed Philox noise); noise is keyed by {@link SampleNoise}, so an image depends on
+ * (seed, sample id) only and the context's RNG is never touched.
  */
 public abstract class Sampler {
-    private final NoiseSchedule schedule;
+    private final GaussianDiffusion diffusion;
     private final double guidance;
     private final boolean clipX0;
+    private final StepCoefficients[] plan;
 
-    Sampler(NoiseSchedule schedule, double guidance, boolean clipX0) {
-        this.schedule = Objects.requireNonNull(schedule, "schedule");
+    /** @param plan step k's coefficients, k = 0 .. S − 1, first (noisiest) to last */
+    Sampler(GaussianDiffusion diffusion, double guidance, boolean clipX0, StepCoefficients[] plan) {
+        this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
         if (!(guidance >= 0) || Double.isInfinite(guidance)) {
             throw new IllegalArgumentException("guidance weight is " + guidance + "; it must be finite and >= 0");
         }
         this.guidance = guidance;
         this.clipX0 = clipX0;
+        this.plan = plan.clone();
     }
 
-    public NoiseSchedule schedule() {
-        return schedule;
+    /** The respaced chain's plan: step k goes from index S − 1 − k to S − 2 − k. */
+    static StepCoefficients[] plan(GaussianDiffusion chain, BiFunction<GaussianDiffusion, Integer, StepCoefficients> stepAt) {
+        int s = chain.timesteps();
+        StepCoefficients[] p = new StepCoefficients[s];
+        for (int k = 0; k < s; k++) {
+            p[k] = stepAt.apply(chain, s - 1 - k);
+        }
+        return p;
     }
 
-    /** Classifier-free guidance weight w: ε̃ = (w + 1) ε(x, y) − w ε(x); 0 is the conditional model. */
+    /** The diffusion process (as trained) this plan samples. */
+    public GaussianDiffusion diffusion() {
+        return diffusion;
+    }
+
+    /** Classifier-free guidance weight w: o = (w + 1) o(x, y) − w o(x); 0 is the conditional model. */
     public double guidance() {
         return guidance;
     }
 
-    /** The timestep indices visited, first to last (descending). */
-    public abstract int[] timesteps();
+    public boolean clipsX0() {
+        return clipX0;
+    }
 
-    /** One step's coefficients from timestep index i of {@link #timesteps()}. */
-    abstract Coefficients coefficients(int i);
+    /** S, the number of steps. */
+    public int steps() {
+        return plan.length;
+    }
 
-    /** c0, c1, c2 and σ of x_{t−1} = c0 x̂_0 + c1 x_t + c2 ε̃ + σ z. */
-    record Coefficients(int t, double coefX0, double coefXt, double coefEps, double sigma) {}
+    /** The model timesteps visited, first to last (descending). */
+    public int[] timesteps() {
+        int[] ts = new int[plan.length];
+        for (int k = 0; k < plan.length; k++) {
+            ts[k] = plan[k].timestep();
+        }
+        return ts;
+    }
+
+    /** Step k's model timestep, repeated for a batch of n (the {@code t} to predict with). */
+    public int[] modelTimesteps(int k, int n) {
+        int[] t = new int[n];
+        Arrays.fill(t, coefficients(k).timestep());
+        return t;
+    }
+
+    /** Step k's coefficients. */
+    public StepCoefficients coefficients(int k) {
+        if (k < 0 || k >= plan.length) {
+            throw new IllegalArgumentException("step " + k + " is outside [0, " + plan.length + ")");
+        }
+        return plan[k];
+    }
+
+    /** x_T ~ N(0, I) for each sample: draw 0 of its keyed noise. The caller closes the tensor. */
+    public Tensor initialNoise(Context ctx, int[] shape, SampleNoise noise) {
+        Objects.requireNonNull(shape, "shape");
+        requireBatch(shape[0], noise);
+        Tensor x = Tensor.empty(ctx, shape);
+        try {
+            KeyedNoise.apply(ctx, x, null, 0f, 1f, noise.key(), 0, noise.idsView());
+            return x;
+        } catch (RuntimeException e) {
+            x.close();
+            throw e;
+        }
+    }
 
     /**
-     * Draws samples of {@code shape}: x_T ~ N(0, I) from the Philox stream (seed, 0), then
-     * every step. Labels (one per sample, or null) condition the predictor; with a guidance weight
-     * above 0 each step also asks for the unconditional prediction.
+     * The first step of an image-to-image run (SDEdit, Meng et al. 2022) with {@code strength} in
+     * (0, 1]: of S steps, the last floor(S · strength) are run (diffusers' rule), so 1 runs the
+     * whole chain and small strengths only refine.
+     *
+     * @throws IllegalArgumentException when strength is outside (0, 1] or leaves no step
+     */
+    public int startStep(double strength) {
+        if (!(strength > 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength is " + strength + "; it must be in (0, 1]");
+        }
+        int run = (int) Math.min(Math.floor(plan.length * strength), plan.length);
+        if (run < 1) {
+            throw new IllegalArgumentException("strength " + strength + " of " + plan.length + " steps runs no step; "
+                    + "use at least " + (1.0 / plan.length));
+        }
+        return plan.length - run;
+    }
+
+    /**
+     * x at step k's timestep from clean images: x = √ᾱ x_0 + √(1 − ᾱ) z, z draw 0 of the keyed
+     * noise (q(x_t | x_0), DDPM eq. 4).
+     */
+    public void noiseTo(Context ctx, Tensor x, Tensor x0, int k, SampleNoise noise) {
+        Objects.requireNonNull(x0, "x0");
+        requireBatch(x0.dim(0), noise);
+        double ab = coefficients(k).alphaBar();
+        KeyedNoise.apply(ctx, x, x0, (float) Math.sqrt(ab), (float) Math.sqrt(1 - ab), noise.key(), 0, noise.idsView());
+    }
+
+    /**
+     * Step k: x_prev from x_t and the model output(s) at {@link #coefficients}(k).timestep(), with
+     * draw k + 1 of each sample's keyed noise. {@code xPrev} may be {@code xT} (in place).
+     *
+     * @param out the model output (conditional when guiding)
+     * @param outUncond the unconditional output for classifier-free guidance, or null
+     */
+    public void step(Context ctx, int k, Tensor xPrev, Tensor xT, Tensor out, Tensor outUncond, SampleNoise noise) {
+        StepCoefficients c = coefficients(k);
+        requireBatch(xT.dim(0), noise);
+        SamplerStep.Coefficients f = new SamplerStep.Coefficients((float) c.x0FromXt(), (float) c.x0FromOut(),
+                (float) c.epsFromXt(), (float) c.epsFromOut(), (float) c.sqrtAlphaBar(),
+                (float) c.recipSqrtOneMinusAlphaBar(), (float) c.coefX0(), (float) c.coefXt(), (float) c.coefEps(),
+                (float) c.sigma(), outUncond == null ? 0f : (float) guidance, clipX0);
+        SamplerStep.apply(ctx, xPrev, xT, out, outUncond, f, noise.key(), k + 1, noise.idsView());
+    }
+
+    /**
+     * Draws samples of {@code shape} from x_T: labels (one per sample, or null) condition the
+     * model; with a guidance weight above 0 each step also asks for the unconditional output.
      *
      * @return x_0 on ctx's device; the caller closes it
      * @throws CancellationException when the callback returns false
      */
-    public Tensor sample(Context ctx, NoisePredictor model, int[] shape, int[] labels, long seed, StepCallback callback) {
-        Objects.requireNonNull(ctx, "ctx");
-        Objects.requireNonNull(model, "model");
+    public Tensor sample(Context ctx, Denoiser model, int[] shape, int[] labels, SampleNoise noise, StepCallback callback) {
         Objects.requireNonNull(shape, "shape");
-        StepCallback cb = callback == null ? StepCallback.NONE : callback;
-        if (labels != null && labels.length != shape[0]) {
-            throw new IllegalArgumentException("labels has " + labels.length + " entries but the batch is " + shape[0]);
+        Tensor x = initialNoise(ctx, shape, noise);
+        return run(ctx, model, x, 0, labels, noise, callback);
+    }
+
+    /** As {@link #sample(Context, Denoiser, int[], int[], SampleNoise, StepCallback)} with ids 0 .. N − 1. */
+    public Tensor sample(Context ctx, Denoiser model, int[] shape, int[] labels, long seed, StepCallback callback) {
+        Objects.requireNonNull(shape, "shape");
+        return sample(ctx, model, shape, labels, SampleNoise.of(seed, shape[0]), callback);
+    }
+
+    /**
+     * Image-to-image (SDEdit): noises {@code image} (clean, in [−1, 1]) to the timestep of
+     * {@link #startStep}(strength) and runs the remaining steps.
+     */
+    public Tensor sampleFrom(Context ctx, Denoiser model, Tensor image, double strength, int[] labels, SampleNoise noise,
+            StepCallback callback) {
+        int start = startStep(strength);
+        Tensor x = Tensor.empty(ctx, image.shape());
+        try {
+            noiseTo(ctx, x, image, start, noise);
+        } catch (RuntimeException e) {
+            x.close();
+            throw e;
         }
-        boolean guided = labels != null && guidance > 0;
-        ctx.setRng(seed, 0);
-        int[] ts = timesteps();
-        Tensor x = Tensor.empty(ctx, shape);
-        long[] ids = new long[shape[0]];
-        for (int n = 0; n < ids.length; n++) {
-            ids[n] = n;
-        }
-        try (Tensor eps = Tensor.empty(ctx, shape);
-                Tensor epsU = guided ? Tensor.empty(ctx, shape) : null) {
-            x.fillNormal(0f, 1f);
-            int[] t = new int[shape[0]];
-            for (int i = 0; i < ts.length; i++) {
-                Coefficients k = coefficients(i);
-                Arrays.fill(t, k.t());
-                model.predict(ctx, eps, x, t.clone(), labels == null ? null : labels.clone());
-                if (guided) {
-                    model.predict(ctx, epsU, x, t.clone(), null);
-                }
-                double ab = schedule.alphaBar(k.t());
-                // ε-prediction: x̂_0 = x_t/√ᾱ − (√(1−ᾱ)/√ᾱ) ε, ε̂ = ε; noise keyed by (seed, step i, sample n)
-                SamplerStep.Coefficients c = new SamplerStep.Coefficients((float) (1.0 / Math.sqrt(ab)),
-                        (float) (-Math.sqrt(1.0 - ab) / Math.sqrt(ab)), 0f, 1f, (float) Math.sqrt(ab),
-                        (float) (1.0 / Math.sqrt(1.0 - ab)), (float) k.coefX0(), (float) k.coefXt(),
-                        (float) k.coefEps(), (float) k.sigma(), (float) guidance, clipX0);
-                SamplerStep.apply(ctx, x, x, eps, guided ? epsU : null, c, seed, i, ids);
-                if (!cb.onStep(i + 1, ts.length, k.t(), x)) {
-                    throw new CancellationException("sampling cancelled after step " + (i + 1) + " of " + ts.length);
+        return run(ctx, model, x, start, labels, noise, callback);
+    }
+
+    /** The loop: predict, (predict unconditionally), step, callback. Closes x on failure. */
+    private Tensor run(Context ctx, Denoiser model, Tensor x, int start, int[] labels, SampleNoise noise,
+            StepCallback callback) {
+        try {
+            Objects.requireNonNull(model, "model");
+            int n = x.dim(0);
+            if (labels != null && labels.length != n) {
+                throw new IllegalArgumentException("labels has " + labels.length + " entries but the batch is " + n);
+            }
+            StepCallback cb = callback == null ? StepCallback.NONE : callback;
+            boolean guided = labels != null && guidance > 0;
+            try (Tensor out = Tensor.empty(ctx, x.shape()); Tensor outU = guided ? Tensor.empty(ctx, x.shape()) : null) {
+                for (int k = start; k < plan.length; k++) {
+                    int[] t = modelTimesteps(k, n);
+                    model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
+                    if (guided) {
+                        model.predict(ctx, outU, x, t.clone(), null);
+                    }
+                    step(ctx, k, x, x, out, outU, noise);
+                    if (!cb.onStep(k + 1, plan.length, t[0], x)) {
+                        throw new CancellationException("sampling cancelled after step " + (k + 1) + " of " + plan.length);
+                    }
                 }
             }
             return x;
         } catch (RuntimeException e) {
             x.close();
             throw e;
+        }
+    }
+
+    private static void requireBatch(int n, SampleNoise noise) {
+        Objects.requireNonNull(noise, "noise");
+        if (noise.size() != n) {
+            throw new IllegalArgumentException("noise has " + noise.size() + " sample ids but the batch is " + n);
         }
     }
 }

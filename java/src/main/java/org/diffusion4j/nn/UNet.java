@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import org.diffusion4j.Context;
+import org.diffusion4j.Seeds;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.diffusion.NoisePredictor;
+import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.ops.Add;
 import org.diffusion4j.ops.Concat;
 import org.diffusion4j.ops.Silu;
@@ -22,7 +23,7 @@ import org.diffusion4j.ops.Upsample;
  * SiLU and a zero-initialised output convolution. Forward and backward are explicit; backward
  * accumulates into every parameter's gradient.
  */
-public final class UNet extends Module implements NoisePredictor {
+public final class UNet extends Module implements Denoiser {
     private final UNetConfig config;
     private final DenseLayer time1;
     private final DenseLayer time2;
@@ -51,61 +52,78 @@ public final class UNet extends Module implements NoisePredictor {
         }
     }
 
+    /** A U-Net whose initial weights derive from the context's seed (see {@link #UNet(Context, UNetConfig, long)}). */
     public UNet(Context ctx, UNetConfig config) {
+        this(ctx, config, Objects.requireNonNull(ctx, "ctx").seed());
+    }
+
+    /**
+     * A U-Net with PyTorch's default initialisation drawn from the Philox key
+     * {@link Seeds.Purpose#WEIGHT_INIT} of {@code seed}: the same seed gives the same weights, and
+     * the context's own RNG stream is left where it was.
+     */
+    public UNet(Context ctx, UNetConfig config, long seed) {
         super(ctx, "unet");
-        this.config = Objects.requireNonNull(config, "config");
-        int base = config.baseChannels();
-        int e = config.embDim();
-        time1 = child(new DenseLayer(ctx, "time.1", base, e, true));
-        time2 = child(new DenseLayer(ctx, "time.2", e, e, true));
-        classEmb = config.classes() > 0 ? child(new DenseLayer(ctx, "class", config.classes() + 1, e, false)) : null;
-        convIn = child(new ConvLayer(ctx, "in", config.channels(), base, 3, 1, 1, false));
-        int[] mult = config.multipliers();
-        List<Integer> skipChannels = new ArrayList<>();
-        skipChannels.add(base);
-        int ch = base;
-        int res = config.imageSize();
-        for (int level = 0; level < mult.length; level++) {
-            for (int r = 0; r < config.resBlocks(); r++) {
-                int out = base * mult[level];
-                down.add(child(new ResBlock(ctx, "down." + level + ".res" + r, ch, out, e, config.groups(), config.dropout())));
-                ch = out;
-                if (config.attentionAt(res)) {
-                    down.add(child(new AttnBlock(ctx, "down." + level + ".attn" + r, ch, config.heads(), config.groups())));
+        long savedSeed = ctx.seed();
+        long savedOffset = ctx.rngOffset();
+        ctx.setRng(Seeds.derive(seed, Seeds.Purpose.WEIGHT_INIT), 0);
+        try {
+            this.config = Objects.requireNonNull(config, "config");
+            int base = config.baseChannels();
+            int e = config.embDim();
+            time1 = child(new DenseLayer(ctx, "time.1", base, e, true));
+            time2 = child(new DenseLayer(ctx, "time.2", e, e, true));
+            classEmb = config.classes() > 0 ? child(new DenseLayer(ctx, "class", config.classes() + 1, e, false)) : null;
+            convIn = child(new ConvLayer(ctx, "in", config.channels(), base, 3, 1, 1, false));
+            int[] mult = config.multipliers();
+            List<Integer> skipChannels = new ArrayList<>();
+            skipChannels.add(base);
+            int ch = base;
+            int res = config.imageSize();
+            for (int level = 0; level < mult.length; level++) {
+                for (int r = 0; r < config.resBlocks(); r++) {
+                    int out = base * mult[level];
+                    down.add(child(new ResBlock(ctx, "down." + level + ".res" + r, ch, out, e, config.groups(), config.dropout())));
+                    ch = out;
+                    if (config.attentionAt(res)) {
+                        down.add(child(new AttnBlock(ctx, "down." + level + ".attn" + r, ch, config.heads(), config.groups())));
+                    }
+                    skipChannels.add(ch);
                 }
-                skipChannels.add(ch);
-            }
-            if (level + 1 < mult.length) {
-                down.add(child(new ConvLayer(ctx, "down." + level + ".downsample", ch, ch, 3, 2, 1, false)));
-                skipChannels.add(ch);
-                res /= 2;
-            }
-        }
-        mid1 = child(new ResBlock(ctx, "mid.res1", ch, ch, e, config.groups(), config.dropout()));
-        midAttn = child(new AttnBlock(ctx, "mid.attn", ch, config.heads(), config.groups()));
-        mid2 = child(new ResBlock(ctx, "mid.res2", ch, ch, e, config.groups(), config.dropout()));
-        for (int level = mult.length - 1; level >= 0; level--) {
-            for (int r = 0; r <= config.resBlocks(); r++) {
-                int out = base * mult[level];
-                int skipCh = skipChannels.remove(skipChannels.size() - 1);
-                up.add(child(new ResBlock(ctx, "up." + level + ".res" + r, ch + skipCh, out, e, config.groups(),
-                        config.dropout())));
-                ch = out;
-                if (config.attentionAt(res)) {
-                    up.add(child(new AttnBlock(ctx, "up." + level + ".attn" + r, ch, config.heads(), config.groups())));
+                if (level + 1 < mult.length) {
+                    down.add(child(new ConvLayer(ctx, "down." + level + ".downsample", ch, ch, 3, 2, 1, false)));
+                    skipChannels.add(ch);
+                    res /= 2;
                 }
             }
-            if (level > 0) {
-                up.add(child(new ConvLayer(ctx, "up." + level + ".upsample", ch, ch, 3, 1, 1, false)));
-                res *= 2;
+            mid1 = child(new ResBlock(ctx, "mid.res1", ch, ch, e, config.groups(), config.dropout()));
+            midAttn = child(new AttnBlock(ctx, "mid.attn", ch, config.heads(), config.groups()));
+            mid2 = child(new ResBlock(ctx, "mid.res2", ch, ch, e, config.groups(), config.dropout()));
+            for (int level = mult.length - 1; level >= 0; level--) {
+                for (int r = 0; r <= config.resBlocks(); r++) {
+                    int out = base * mult[level];
+                    int skipCh = skipChannels.remove(skipChannels.size() - 1);
+                    up.add(child(new ResBlock(ctx, "up." + level + ".res" + r, ch + skipCh, out, e, config.groups(),
+                            config.dropout())));
+                    ch = out;
+                    if (config.attentionAt(res)) {
+                        up.add(child(new AttnBlock(ctx, "up." + level + ".attn" + r, ch, config.heads(), config.groups())));
+                    }
+                }
+                if (level > 0) {
+                    up.add(child(new ConvLayer(ctx, "up." + level + ".upsample", ch, ch, 3, 1, 1, false)));
+                    res *= 2;
+                }
             }
-        }
-        normOut = child(new NormLayer(ctx, "out.norm", ch, config.groups(), true));
-        convOut = child(new ConvLayer(ctx, "out.conv", ch, config.channels(), 3, 1, 1, true));
-        leavesSkip = new boolean[down.size()];
-        for (int i = 0; i < down.size(); i++) {
-            // every residual block (after its attention) and every downsample
-            leavesSkip[i] = down.get(i) instanceof ConvLayer || !(i + 1 < down.size() && down.get(i + 1) instanceof AttnBlock);
+            normOut = child(new NormLayer(ctx, "out.norm", ch, config.groups(), true));
+            convOut = child(new ConvLayer(ctx, "out.conv", ch, config.channels(), 3, 1, 1, true));
+            leavesSkip = new boolean[down.size()];
+            for (int i = 0; i < down.size(); i++) {
+                // every residual block (after its attention) and every downsample
+                leavesSkip[i] = down.get(i) instanceof ConvLayer || !(i + 1 < down.size() && down.get(i + 1) instanceof AttnBlock);
+            }
+        } finally {
+            ctx.setRng(savedSeed, savedOffset);
         }
     }
 

@@ -6,15 +6,20 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.Param;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 
 /**
- * A checkpoint written by {@link Trainer#save}, read for sampling: the U-Net configuration it was
- * trained with, the data set's class names (when the trainer was given them), the step, and the
- * raw or EMA weights to load into a {@link UNet} built from that configuration.
+ * A checkpoint written by {@link Trainer#save}, read for sampling: the U-Net configuration and the
+ * whole diffusion process it was trained with, the data set's class names (when the trainer was
+ * given them), the step, and the raw or EMA weights to load into a {@link UNet} built from that
+ * configuration. Format 3 records the process ({@code diffusion.*} keys); format 2, written
+ * before the diffusion core, is read as what that code trained: linear schedule of its
+ * {@code timesteps}, ε-prediction, σ² = β̃, L_simple.
  */
 public final class Checkpoint {
     /** Metadata key of the class names, one per line, by label. */
@@ -23,11 +28,13 @@ public final class Checkpoint {
     private final Path file;
     private final Safetensors.Contents contents;
     private final UNetConfig config;
+    private final GaussianDiffusion diffusion;
 
-    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config) {
+    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, GaussianDiffusion diffusion) {
         this.file = file;
         this.contents = contents;
         this.config = config;
+        this.diffusion = diffusion;
     }
 
     /**
@@ -40,14 +47,33 @@ public final class Checkpoint {
         Objects.requireNonNull(file, "file");
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = c.metadata();
-        if (!Trainer.FORMAT_VERSION.equals(meta.get("format_version"))) {
-            throw new IOException(file + ": checkpoint format version " + meta.get("format_version") + ", expected "
-                    + Trainer.FORMAT_VERSION);
-        }
+        String version = meta.get("format_version");
         try {
-            return new Checkpoint(file, c, UNetConfig.fromMetadata(meta));
+            if ("2".equals(version)) {
+                return new Checkpoint(file, c, UNetConfig.fromMetadata(meta), GaussianDiffusion.of(NoiseSchedule.linear(
+                        formatTwoTimesteps(file, meta))));
+            }
+            if (!Trainer.FORMAT_VERSION.equals(version)) {
+                throw new IOException(file + ": checkpoint format version " + version + "; this diffusion4j reads 2 and "
+                        + Trainer.FORMAT_VERSION);
+            }
+            return new Checkpoint(file, c, UNetConfig.fromMetadata(meta), GaussianDiffusion.fromMetadata(meta));
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int formatTwoTimesteps(Path file, Map<String, String> meta) throws IOException {
+        String t = meta.getOrDefault("timesteps", "1000");
+        try {
+            int n = Integer.parseInt(t);
+            if (n < 21 || n > NoiseSchedule.MAX_TIMESTEPS) {
+                throw new IOException(file + ": metadata timesteps is " + n + "; a format-2 linear schedule has 21 to "
+                        + NoiseSchedule.MAX_TIMESTEPS);
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": metadata timesteps is \"" + t + "\", not an integer", e);
         }
     }
 
@@ -64,14 +90,9 @@ public final class Checkpoint {
         return Long.parseLong(contents.metadata().getOrDefault("step", "0"));
     }
 
-    /** The length T of the linear noise schedule the model was trained with (1000 when absent). */
-    public int timesteps() throws IOException {
-        String t = contents.metadata().getOrDefault("timesteps", "1000");
-        try {
-            return Integer.parseInt(t);
-        } catch (NumberFormatException e) {
-            throw new IOException(file + ": metadata timesteps is \"" + t + "\", not an integer", e);
-        }
+    /** The diffusion process the model was trained with (schedule, parameterisation, loss). */
+    public GaussianDiffusion diffusion() {
+        return diffusion;
     }
 
     /** The class names by label, or an empty list when the checkpoint does not name them. */

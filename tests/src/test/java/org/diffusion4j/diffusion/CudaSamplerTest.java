@@ -11,13 +11,13 @@ import org.diffusion4j.ops.SamplerStepTest;
 import org.diffusion4j.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The same seed gives the same samples on CPU and CUDA: DDPM and DDIM (η = 0 and 1) with the
- * exact Gaussian predictor, and the fused step itself for ε-, x_0- and v-style coefficients
- * (its keyed noise bit for bit, 300 samples: more than one launch's ids); skipped, with the
+ * The same (seed, sample id) gives the same samples on CPU and CUDA: bit-identical x_T, and DDPM
+ * and DDIM (η = 0 and 1) with the exact Gaussian model within float rounding; skipped, with the
  * reason printed, without a GPU.
  */
 class CudaSamplerTest {
@@ -30,9 +30,9 @@ class CudaSamplerTest {
         Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, reason);
     }
 
-    private static float[] run(Device d, Sampler sampler) {
+    private static float[] run(Device d, Sampler sampler, SampleNoise noise) {
         try (Context ctx = Context.create(d); Tensor x = sampler.sample(ctx, SamplerTest.GAUSSIAN, new int[] {8, 16, 16, 3},
-                null, 42, null)) {
+                null, noise, null)) {
             return x.toArray();
         }
     }
@@ -40,10 +40,25 @@ class CudaSamplerTest {
     @ParameterizedTest
     @CsvSource({"0, 0.0", "50, 0.0", "50, 1.0"})
     void cpuAndCudaAgree(int steps, double eta) {
-        Sampler sampler = steps == 0 ? DdpmSampler.of(SamplerTest.SCHEDULE)
-                : new DdimSampler(SamplerTest.SCHEDULE, steps, eta, DdimSampler.Spacing.TRAILING, 0, true);
-        double e = TestData.relativeError(run(Device.cuda(0), sampler), run(Device.cpu(), sampler));
+        Sampler sampler = steps == 0 ? new DdpmSampler(SamplerTest.DIFFUSION, 100, Spacing.LINSPACE, 0, true)
+                : new DdimSampler(SamplerTest.DIFFUSION, steps, eta, Spacing.TRAILING, 0, true);
+        SampleNoise noise = SampleNoise.range(42, 1000, 8);
+        double e = TestData.relativeError(run(Device.cuda(0), sampler, noise), run(Device.cpu(), sampler, noise));
         assertTrue(e < 1e-5, sampler + ": CUDA vs CPU relative error " + e);
+    }
+
+    @Test
+    void initialNoiseIsBitIdenticalAcrossDevices() {
+        Sampler s = DdimSampler.of(SamplerTest.DIFFUSION, 10);
+        SampleNoise noise = new SampleNoise(9, new long[] {5, 1L << 40, 0, 77});
+        float[][] x = new float[2][];
+        Device[] devices = {Device.cpu(), Device.cuda(0)};
+        for (int i = 0; i < 2; i++) {
+            try (Context ctx = Context.create(devices[i]); Tensor t = s.initialNoise(ctx, new int[] {4, 7, 5, 3}, noise)) {
+                x[i] = t.toArray();
+            }
+        }
+        assertArrayEquals(x[0], x[1]);
     }
 
     private static float[][] step(Device d, SamplerStep.Coefficients c, int[] shape) {

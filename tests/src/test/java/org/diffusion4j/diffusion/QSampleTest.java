@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 class QSampleTest {
     private static final NoiseSchedule SCHEDULE = NoiseSchedule.linear(1000);
+    private static final GaussianDiffusion DIFFUSION = GaussianDiffusion.of(SCHEDULE);
 
     private static float[] data(int n) {
         float[] x = new float[n];
@@ -43,7 +44,7 @@ class QSampleTest {
                 Tensor eps = Tensor.empty(ctx, shape).fill(Float.NaN);
                 Tensor z = Tensor.empty(ctx, shape)) {
             long offset = ctx.rngOffset();
-            SCHEDULE.qSample(ctx, xt, eps, x0, t);
+            DIFFUSION.qSample(ctx, xt, eps, x0, t);
             assertEquals(offset + (n + 3) / 4, ctx.rngOffset());
             ctx.setRng(5, offset);
             z.fillNormal(0f, 1f);
@@ -79,7 +80,7 @@ class QSampleTest {
                 Tensor xt = Tensor.empty(ctx, 3, 14, 14, 1);
                 Tensor eps = Tensor.empty(ctx, 3, 14, 14, 1)) {
             for (int k = 0; k < draws; k++) {
-                SCHEDULE.qSample(ctx, xt, eps, x0, t);
+                DIFFUSION.qSample(ctx, xt, eps, x0, t);
                 float[] o = xt.toArray();
                 for (int i = 0; i < o.length; i++) {
                     sum[i] += o[i];
@@ -112,24 +113,24 @@ class QSampleTest {
                 Tensor eps = Tensor.empty(ctx, 2, 4, 4, 1);
                 Tensor wrong = Tensor.empty(ctx, 2, 4, 5, 1)) {
             IllegalArgumentException high = assertThrows(IllegalArgumentException.class,
-                    () -> SCHEDULE.qSample(ctx, xt, eps, x0, new int[] {0, 1000}));
+                    () -> DIFFUSION.qSample(ctx, xt, eps, x0, new int[] {0, 1000}));
             assertTrue(high.getMessage().contains("t[1] is 1000"), high.getMessage());
             IllegalArgumentException neg = assertThrows(IllegalArgumentException.class,
-                    () -> SCHEDULE.qSample(ctx, xt, eps, x0, new int[] {-5, 0}));
+                    () -> DIFFUSION.qSample(ctx, xt, eps, x0, new int[] {-5, 0}));
             assertTrue(neg.getMessage().contains("t[0] is -5"), neg.getMessage());
             IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
-                    () -> SCHEDULE.qSample(ctx, xt, eps, x0, new int[] {1, 2, 3}));
+                    () -> DIFFUSION.qSample(ctx, xt, eps, x0, new int[] {1, 2, 3}));
             assertTrue(count.getMessage().contains("3 timesteps"), count.getMessage());
             D4jException shape = assertThrows(D4jException.class,
-                    () -> SCHEDULE.qSample(ctx, wrong, eps, x0, new int[] {1, 2}));
+                    () -> DIFFUSION.qSample(ctx, wrong, eps, x0, new int[] {1, 2}));
             assertEquals(Status.SHAPE, shape.status());
             assertTrue(shape.getMessage().contains("[2, 4, 5, 1]"), shape.getMessage());
             D4jException alias = assertThrows(D4jException.class,
-                    () -> SCHEDULE.qSample(ctx, xt, xt, x0, new int[] {1, 2}));
+                    () -> DIFFUSION.qSample(ctx, xt, xt, x0, new int[] {1, 2}));
             assertTrue(alias.getMessage().contains("distinct"), alias.getMessage());
             xt.close();
-            assertThrows(IllegalStateException.class, () -> SCHEDULE.qSample(ctx, xt, eps, x0, new int[] {1, 2}));
-            assertThrows(NullPointerException.class, () -> SCHEDULE.qSample(ctx, null, eps, x0, new int[] {1, 2}));
+            assertThrows(IllegalStateException.class, () -> DIFFUSION.qSample(ctx, xt, eps, x0, new int[] {1, 2}));
+            assertThrows(NullPointerException.class, () -> DIFFUSION.qSample(ctx, null, eps, x0, new int[] {1, 2}));
         }
     }
 }

@@ -39,7 +39,7 @@ class QSampleTorchTest {
                 Tensor x0 = Tensor.of(ctx, x, s);
                 Tensor xt = Tensor.empty(ctx, s).fill(Float.NaN);
                 Tensor e = Tensor.empty(ctx, s)) {
-            schedule.qSample(ctx, xt, e, x0, t);
+            GaussianDiffusion.of(schedule).qSample(ctx, xt, e, x0, t);
             ours = xt.toArray();
             eps = e.toArray();
         }

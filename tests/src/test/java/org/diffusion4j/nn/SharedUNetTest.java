@@ -15,6 +15,7 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.testing.TestData;
+import org.diffusion4j.testing.TestNets;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,21 +33,6 @@ class SharedUNetTest {
         int batch() {
             return t.length;
         }
-    }
-
-    /** A U-Net with every weight random (the fresh output convolution would predict zeros). */
-    static UNet randomNet(Context ctx, UNetConfig config) {
-        UNet net = new UNet(ctx, config);
-        for (Param p : net.parameters()) {
-            float[] v = TestData.random(p.name().hashCode(), (int) p.value().numel(), 0.3f);
-            if (p.name().endsWith("gamma")) {
-                for (int i = 0; i < v.length; i++) {
-                    v[i] += 1f;
-                }
-            }
-            p.value().copyFrom(v);
-        }
-        return net;
     }
 
     /** Calls of batch 1 to 4, random timesteps, labels or null labels. */
@@ -91,7 +77,7 @@ class SharedUNetTest {
         int rounds = 3;
         int perThread = 4;
         List<Call> calls = calls(threads * perThread, 1000 + threads);
-        try (Context home = Context.create(Device.cpu(), 1); UNet net = randomNet(home, TINY)) {
+        try (Context home = Context.create(Device.cpu(), 1); UNet net = TestNets.randomNet(home, TINY)) {
             List<float[]> alone = new ArrayList<>();
             for (Call c : calls) {
                 alone.add(predict(net, home, c));
@@ -157,7 +143,7 @@ class SharedUNetTest {
         Call b = new Call(TestData.random(2, 3 * 64, 1f), new int[] {500, 1, 77}, null);
         float[] da = TestData.random(3, 2 * 64, 1f);
         float[] db = TestData.random(4, 3 * 64, 1f);
-        try (Context home = Context.create(Device.cpu(), 1); UNet net = randomNet(home, config)) {
+        try (Context home = Context.create(Device.cpu(), 1); UNet net = TestNets.randomNet(home, config)) {
             float[][] afterA;
             float[][] afterAB;
             float[] outA;
@@ -200,7 +186,7 @@ class SharedUNetTest {
 
     @Test
     void backwardOnAContextWithoutAForwardIsRefused() {
-        try (Context home = Context.create(Device.cpu(), 1); UNet net = randomNet(home, TINY);
+        try (Context home = Context.create(Device.cpu(), 1); UNet net = TestNets.randomNet(home, TINY);
                 Context other = Context.create(Device.cpu()); Tensor x = Tensor.empty(home, 1, 8, 8, 1).fill(0.5f)) {
             net.forward(home, x, new int[] {1}, null, true);
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> net.backward(other, x));
@@ -216,7 +202,7 @@ class SharedUNetTest {
     @Test
     void closingAContextFreesTheModelsStateOnIt() {
         Call c = calls(1, 9).get(0);
-        try (Context home = Context.create(Device.cpu(), 1); UNet net = randomNet(home, TINY)) {
+        try (Context home = Context.create(Device.cpu(), 1); UNet net = TestNets.randomNet(home, TINY)) {
             float[] want = predict(net, home, c);
             List<Tensor> outputs = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
@@ -242,7 +228,7 @@ class SharedUNetTest {
             }
         }
         try (Context home = Context.create(Device.cpu(), 1); Context ctx = Context.create(Device.cpu())) {
-            UNet net = randomNet(home, TINY);
+            UNet net = TestNets.randomNet(home, TINY);
             predict(net, ctx, c);
             assertTrue(ctx.memoryInUse() > 0);
             net.close();
@@ -262,7 +248,7 @@ class SharedUNetTest {
         Assumptions.assumeTrue(count > 0, reason);
         Call c = calls(1, 9).get(0);
         try (Context cpu = Context.create(Device.cpu()); Context gpu = Context.create(Device.cuda(0));
-                UNet onCpu = randomNet(cpu, TINY); UNet onGpu = randomNet(gpu, TINY)) {
+                UNet onCpu = TestNets.randomNet(cpu, TINY); UNet onGpu = TestNets.randomNet(gpu, TINY)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> predict(onCpu, gpu, c));
             assertTrue(e.getMessage().contains("cuda:0") && e.getMessage().contains("cpu"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> predict(onGpu, cpu, c));

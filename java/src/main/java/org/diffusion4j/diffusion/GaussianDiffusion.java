@@ -1,0 +1,520 @@
+package org.diffusion4j.diffusion;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.diffusion4j.Context;
+import org.diffusion4j.Tensor;
+import org.diffusion4j.internal.D4jNative;
+import org.diffusion4j.internal.Handles;
+import org.diffusion4j.internal.Native;
+import org.diffusion4j.ops.Axpby;
+import org.diffusion4j.ops.MseLoss;
+
+/**
+ * The Gaussian diffusion process and its parameterisation, in one immutable object (the role of
+ * improved-diffusion's {@code GaussianDiffusion}): the schedule, what the model outputs
+ * ({@link ModelOutput}), how the reverse variance is set ({@link VarianceType}) and the training
+ * loss ({@link LossType}). Every coefficient the trainer and the samplers use is computed here,
+ * once per call, in float64; nothing else derives coefficients from the schedule.
+ *
+ * <p>Timestep indices are 0-based into this diffusion's schedule. A {@link #respace respaced}
+ * diffusion runs over a sub-chain of the original timesteps; {@link #modelTimestep} maps its
+ * indices back to the timestep the network was trained with.
+ */
+public final class GaussianDiffusion {
+    /** Metadata keys under which {@link #toMetadata()} records the process. */
+    static final String PREFIX = "diffusion.";
+
+    private final NoiseSchedule schedule;
+    private final int[] timestepMap;
+    private final ModelOutput output;
+    private final VarianceType variance;
+    private final LossType loss;
+    private final double minSnrGamma;
+    // float32 tables handed to the native q_sample
+    private final float[] sqrtAlphaBar;
+    private final float[] sqrtOneMinusAlphaBar;
+
+    private GaussianDiffusion(NoiseSchedule schedule, int[] timestepMap, ModelOutput output, VarianceType variance,
+            LossType loss, double minSnrGamma) {
+        this.schedule = Objects.requireNonNull(schedule, "schedule");
+        this.timestepMap = timestepMap;
+        this.output = Objects.requireNonNull(output, "output");
+        this.variance = Objects.requireNonNull(variance, "variance");
+        this.loss = Objects.requireNonNull(loss, "loss");
+        if (!(minSnrGamma > 0) || Double.isInfinite(minSnrGamma)) {
+            throw new IllegalArgumentException("minSnrGamma is " + minSnrGamma + "; it must be finite and > 0");
+        }
+        this.minSnrGamma = minSnrGamma;
+        int n = schedule.timesteps();
+        sqrtAlphaBar = new float[n];
+        sqrtOneMinusAlphaBar = new float[n];
+        for (int t = 0; t < n; t++) {
+            sqrtAlphaBar[t] = (float) Math.sqrt(schedule.alphaBar(t));
+            sqrtOneMinusAlphaBar[t] = (float) Math.sqrt(1.0 - schedule.alphaBar(t));
+        }
+    }
+
+    /** DDPM's setting over {@code schedule}: ε-prediction, σ² = β̃, L_simple. */
+    public static GaussianDiffusion of(NoiseSchedule schedule) {
+        return new GaussianDiffusion(schedule, null, ModelOutput.EPSILON, VarianceType.FIXED_BETA_TILDE, LossType.SIMPLE,
+                5.0);
+    }
+
+    public GaussianDiffusion withOutput(ModelOutput o) {
+        return new GaussianDiffusion(schedule, timestepMap, o, variance, loss, minSnrGamma);
+    }
+
+    public GaussianDiffusion withVariance(VarianceType v) {
+        return new GaussianDiffusion(schedule, timestepMap, output, v, loss, minSnrGamma);
+    }
+
+    public GaussianDiffusion withLoss(LossType l) {
+        return new GaussianDiffusion(schedule, timestepMap, output, variance, l, minSnrGamma);
+    }
+
+    /** The γ of {@link LossType#MIN_SNR} (default 5, the paper's choice). */
+    public GaussianDiffusion withMinSnrGamma(double gamma) {
+        return new GaussianDiffusion(schedule, timestepMap, output, variance, loss, gamma);
+    }
+
+    /**
+     * The process restricted to the timesteps {@code kept} (ascending indices of this diffusion):
+     * its schedule is {@link NoiseSchedule#respaced}, so ᾱ at index i is ᾱ at kept[i] and the
+     * posterior and β̃ follow from the respaced β (Improved DDPM §4). The network is still called
+     * with the original timestep ({@link #modelTimestep}).
+     */
+    public GaussianDiffusion respace(int[] kept) {
+        NoiseSchedule s = schedule.respaced(kept);
+        int[] map = new int[kept.length];
+        for (int i = 0; i < kept.length; i++) {
+            map[i] = modelTimestep(kept[i]);
+        }
+        return new GaussianDiffusion(s, map, output, variance, loss, minSnrGamma);
+    }
+
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    public int timesteps() {
+        return schedule.timesteps();
+    }
+
+    public ModelOutput output() {
+        return output;
+    }
+
+    public VarianceType variance() {
+        return variance;
+    }
+
+    public LossType loss() {
+        return loss;
+    }
+
+    public double minSnrGamma() {
+        return minSnrGamma;
+    }
+
+    /** The timestep the network sees at index t (t itself unless respaced). */
+    public int modelTimestep(int t) {
+        schedule.checkIndex(t);
+        return timestepMap == null ? t : timestepMap[t];
+    }
+
+    // ---- the forward process q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I) (DDPM eq. 4) ----------------
+
+    public double alphaBar(int t) {
+        return schedule.alphaBar(t);
+    }
+
+    /** SNR(t) = ᾱ_t / (1 − ᾱ_t). */
+    public double snr(int t) {
+        double ab = schedule.alphaBar(t);
+        return ab / (1.0 - ab);
+    }
+
+    /**
+     * Draws x_t ~ q(x_t | x_0) for each sample in one fused native pass, writing the noise drawn
+     * into {@code eps}. The noise comes from {@code ctx}'s Philox stream, which advances (the
+     * trainer's stream; samplers use keyed per-sample noise instead).
+     *
+     * @param xT output, same shape as {@code x0}
+     * @param eps output, same shape as {@code x0}
+     * @param x0 clean data, shape (N, ...)
+     * @param t one timestep index in [0, T) per sample
+     */
+    public void qSample(Context ctx, Tensor xT, Tensor eps, Tensor x0, int[] t) {
+        Objects.requireNonNull(ctx, "ctx");
+        Objects.requireNonNull(xT, "xT");
+        Objects.requireNonNull(eps, "eps");
+        Objects.requireNonNull(x0, "x0");
+        checkTimesteps(t, x0);
+        Native.check(D4jNative.d4j_q_sample(Handles.ctx(ctx), Handles.tensor(xT), Handles.tensor(eps),
+                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, sqrtAlphaBar.length));
+    }
+
+    // ---- the posterior q(x_{t−1} | x_t, x_0) = N(c0 x_0 + c1 x_t, β̃_t I) (DDPM eqs. 6–7) -----------
+
+    /** β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), the posterior variance. */
+    public double posteriorVariance(int t) {
+        return schedule.beta(t) * (1.0 - schedule.alphaBarPrev(t)) / (1.0 - schedule.alphaBar(t));
+    }
+
+    /** The posterior mean's coefficient of x_0: β_t √ᾱ_{t−1} / (1 − ᾱ_t). */
+    public double posteriorMeanCoefX0(int t) {
+        return schedule.beta(t) * Math.sqrt(schedule.alphaBarPrev(t)) / (1.0 - schedule.alphaBar(t));
+    }
+
+    /** The posterior mean's coefficient of x_t: (1 − ᾱ_{t−1}) √α_t / (1 − ᾱ_t). */
+    public double posteriorMeanCoefXt(int t) {
+        return (1.0 - schedule.alphaBarPrev(t)) * Math.sqrt(1.0 - schedule.beta(t)) / (1.0 - schedule.alphaBar(t));
+    }
+
+    /**
+     * log β̃_t with the t = 0 entry (where β̃ is 0) replaced by β̃ at t = 1, as Improved DDPM
+     * clips it for the learned-variance interpolation.
+     */
+    public double posteriorLogVarianceClipped(int t) {
+        schedule.checkIndex(t);
+        return Math.log(t == 0 && timesteps() > 1 ? posteriorVariance(1) : posteriorVariance(t));
+    }
+
+    /** μ̃(x_t, x_0) = c0 x_0 + c1 x_t per sample into {@code mean}. */
+    public void qPosteriorMean(Context ctx, Tensor mean, Tensor x0, Tensor xT, int[] t) {
+        checkTimesteps(t, xT);
+        float[] a = new float[t.length];
+        float[] b = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            a[i] = (float) posteriorMeanCoefX0(t[i]);
+            b[i] = (float) posteriorMeanCoefXt(t[i]);
+        }
+        Axpby.apply(ctx, mean, x0, xT, a, b);
+    }
+
+    // ---- the reverse process p(x_{t−1} | x_t) = N(μ_θ, Σ_θ) ---------------------------------------
+
+    /** σ_t² of the reverse step at t under this diffusion's {@link VarianceType}. */
+    public double reverseVariance(int t) {
+        return switch (variance) {
+            case FIXED_BETA -> schedule.beta(t);
+            case FIXED_BETA_TILDE -> posteriorVariance(t);
+            case LEARNED_RANGE -> throw learnedVariance();
+        };
+    }
+
+    /**
+     * μ_θ(x_t, t) and Σ_θ from a model output: x̂_0 from the output (clipped to [−1, 1] when
+     * {@code clip}, on the host: a slow path meant for evaluation, not for sampling loops, which
+     * use the fused step), then the posterior mean μ̃(x_t, x̂_0).
+     *
+     * @param mean output μ_θ, the shape of x_t
+     * @param predX0 output x̂_0, the shape of x_t
+     * @return σ_t² per sample
+     */
+    public double[] pMeanVariance(Context ctx, Tensor mean, Tensor predX0, Tensor xT, Tensor modelOut, int[] t,
+            boolean clip) {
+        convert(ctx, predX0, ModelOutput.X0, xT, modelOut, output, t);
+        if (clip) {
+            float[] v = predX0.toArray();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Math.max(-1f, Math.min(1f, v[i]));
+            }
+            predX0.copyFrom(v);
+        }
+        qPosteriorMean(ctx, mean, predX0, xT, t);
+        double[] var = new double[t.length];
+        for (int i = 0; i < t.length; i++) {
+            var[i] = reverseVariance(t[i]);
+        }
+        return var;
+    }
+
+    // ---- parameterisations: ε, x_0 and v as affine functions of (x_t, output) ---------------------
+
+    /** target = ofXt · x_t + ofOutput · output. */
+    public record Affine(double ofXt, double ofOutput) {}
+
+    /**
+     * The map from a quantity of kind {@code from} to one of kind {@code to} at timestep t, given
+     * x_t = √ᾱ x_0 + √(1−ᾱ) ε and v = √ᾱ ε − √(1−ᾱ) x_0:
+     * x_0 = (x_t − √(1−ᾱ) ε)/√ᾱ = √ᾱ x_t − √(1−ᾱ) v; ε = (x_t − √ᾱ x_0)/√(1−ᾱ) = √(1−ᾱ) x_t + √ᾱ v.
+     */
+    public Affine convert(ModelOutput from, ModelOutput to, int t) {
+        double ab = schedule.alphaBar(t);
+        double a = Math.sqrt(ab);
+        double s = Math.sqrt(1.0 - ab);
+        Affine x0 = switch (from) { // x_0 from `from`
+            case EPSILON -> new Affine(1.0 / a, -s / a);
+            case X0 -> new Affine(0.0, 1.0);
+            case V -> new Affine(a, -s);
+        };
+        Affine eps = switch (from) { // ε from `from`
+            case EPSILON -> new Affine(0.0, 1.0);
+            case X0 -> new Affine(1.0 / s, -a / s);
+            case V -> new Affine(s, a);
+        };
+        return switch (to) {
+            case X0 -> x0;
+            case EPSILON -> eps;
+            // v = √ᾱ ε − √(1−ᾱ) x_0
+            case V -> from == ModelOutput.V ? new Affine(0.0, 1.0)
+                    : new Affine(a * eps.ofXt() - s * x0.ofXt(), a * eps.ofOutput() - s * x0.ofOutput());
+        };
+    }
+
+    /** Writes into {@code dst} the quantity {@code to} given x_t and {@code value} of kind {@code from}. */
+    public void convert(Context ctx, Tensor dst, ModelOutput to, Tensor xT, Tensor value, ModelOutput from, int[] t) {
+        checkTimesteps(t, xT);
+        float[] a = new float[t.length];
+        float[] b = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            Affine f = convert(from, to, t[i]);
+            a[i] = (float) f.ofXt();
+            b[i] = (float) f.ofOutput();
+        }
+        Axpby.apply(ctx, dst, xT, value, a, b);
+    }
+
+    // ---- training -------------------------------------------------------------------------------
+
+    /** The regression target of the model output for clean x_0 and the noise ε that made x_t. */
+    public void trainingTarget(Context ctx, Tensor target, Tensor x0, Tensor eps, int[] t) {
+        checkTimesteps(t, x0);
+        switch (output) {
+            case EPSILON -> target.copyFrom(eps);
+            case X0 -> target.copyFrom(x0);
+            case V -> {
+                float[] a = new float[t.length];
+                float[] b = new float[t.length];
+                for (int i = 0; i < t.length; i++) { // v = √ᾱ ε − √(1−ᾱ) x_0
+                    a[i] = (float) Math.sqrt(schedule.alphaBar(t[i]));
+                    b[i] = (float) -Math.sqrt(1.0 - schedule.alphaBar(t[i]));
+                }
+                Axpby.apply(ctx, target, eps, x0, a, b);
+            }
+        }
+    }
+
+    /** Each sample's loss weight under {@link #loss()}, or null for the unweighted L_simple. */
+    public float[] lossWeights(int[] t) {
+        Objects.requireNonNull(t, "t");
+        return switch (loss) {
+            case SIMPLE -> null;
+            case HYBRID -> throw new UnsupportedOperationException(
+                    "the hybrid loss (L_simple + λ L_vlb) needs learned variance, which arrives with improved DDPM");
+            case MIN_SNR -> {
+                float[] w = new float[t.length];
+                for (int i = 0; i < t.length; i++) {
+                    double snr = snr(t[i]);
+                    double clipped = Math.min(snr, minSnrGamma);
+                    w[i] = (float) switch (output) {
+                        case EPSILON -> clipped / snr;
+                        case X0 -> clipped;
+                        case V -> clipped / (snr + 1.0);
+                    };
+                }
+                yield w;
+            }
+        };
+    }
+
+    /**
+     * The training loss of a model output against {@link #trainingTarget}: the (weighted) mean
+     * squared error times {@code scale} (1/A when A micro-batches accumulate into one step) into
+     * {@code loss} (shape (1)), its gradient into {@code dOut}.
+     */
+    public void trainingLoss(Context ctx, Tensor loss, Tensor dOut, Tensor modelOut, Tensor target, int[] t, double scale) {
+        checkTimesteps(t, modelOut);
+        if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new IllegalArgumentException("scale is " + scale + "; it must be finite and > 0");
+        }
+        float[] w = lossWeights(t);
+        if (scale != 1.0) {
+            if (w == null) {
+                w = new float[t.length];
+                Arrays.fill(w, 1f);
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (w[i] * scale);
+            }
+        }
+        MseLoss.forward(ctx, loss, dOut, modelOut, target, w);
+    }
+
+    // ---- reverse steps for the samplers ---------------------------------------------------------
+
+    /**
+     * DDPM's ancestral step from index i to i − 1 (Algorithm 2, with x̂_0 from the model output):
+     * the posterior mean μ̃(x_t, x̂_0) plus σ z, σ² = β_i or β̃_i of this (possibly respaced)
+     * process, and no noise at i = 0.
+     */
+    public StepCoefficients ancestralStep(int i) {
+        double var = i == 0 ? 0.0 : reverseVariance(i);
+        return step(i, posteriorMeanCoefX0(i), posteriorMeanCoefXt(i), 0.0, Math.sqrt(var));
+    }
+
+    /**
+     * DDIM's generalized step from index i to i − 1 (Song et al. 2021, eq. 12):
+     * x_prev = √ᾱ_prev x̂_0 + √(1 − ᾱ_prev − σ²) ε̂ + σ z,
+     * σ = η √((1 − ᾱ_prev)/(1 − ᾱ_i)) √(1 − ᾱ_i/ᾱ_prev), ᾱ_prev = 1 after the last step.
+     */
+    public StepCoefficients ddimStep(int i, double eta) {
+        double ab = schedule.alphaBar(i);
+        double abPrev = schedule.alphaBarPrev(i);
+        double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
+        double dir = Math.sqrt(Math.max(0.0, 1 - abPrev - sigma * sigma)); // the direction pointing to x_t
+        return step(i, Math.sqrt(abPrev), 0.0, dir, sigma);
+    }
+
+    private StepCoefficients step(int i, double coefX0, double coefXt, double coefEps, double sigma) {
+        Affine x0 = convert(output, ModelOutput.X0, i);
+        Affine eps = convert(output, ModelOutput.EPSILON, i);
+        return new StepCoefficients(modelTimestep(i), schedule.alphaBar(i), schedule.alphaBarPrev(i), x0.ofXt(),
+                x0.ofOutput(), eps.ofXt(), eps.ofOutput(), coefX0, coefXt, coefEps, sigma);
+    }
+
+    // ---- checkpoints ----------------------------------------------------------------------------
+
+    /**
+     * The whole process as checkpoint metadata: schedule kind and parameters (or every β of a
+     * custom schedule, as exact decimal doubles), T, model output, variance, loss and γ.
+     */
+    public Map<String, String> toMetadata() {
+        if (timestepMap != null) {
+            throw new IllegalStateException("a respaced diffusion is a sampling plan; record the trained process");
+        }
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(PREFIX + "schedule", schedule.kind().name().toLowerCase(java.util.Locale.ROOT));
+        m.put(PREFIX + "timesteps", Integer.toString(timesteps()));
+        switch (schedule.kind()) {
+            case LINEAR -> {
+                m.put(PREFIX + "beta_start", Double.toString(schedule.betaStart()));
+                m.put(PREFIX + "beta_end", Double.toString(schedule.betaEnd()));
+            }
+            case COSINE -> { }
+            case CUSTOM -> {
+                StringBuilder sb = new StringBuilder();
+                for (double b : schedule.betas()) {
+                    sb.append(sb.length() == 0 ? "" : ",").append(b);
+                }
+                m.put(PREFIX + "betas", sb.toString());
+            }
+        }
+        m.put(PREFIX + "output", output.id());
+        m.put(PREFIX + "variance", variance.id());
+        m.put(PREFIX + "loss", loss.id());
+        m.put(PREFIX + "min_snr_gamma", Double.toString(minSnrGamma));
+        return m;
+    }
+
+    /** Whether {@code meta} records a process (format 3 and later). */
+    public static boolean inMetadata(Map<String, String> meta) {
+        return meta.containsKey(PREFIX + "schedule");
+    }
+
+    /**
+     * Rebuilds what {@link #toMetadata()} wrote.
+     *
+     * @throws IllegalArgumentException naming the key whose value is missing or malformed
+     */
+    public static GaussianDiffusion fromMetadata(Map<String, String> meta) {
+        String kind = require(meta, "schedule");
+        int t = parseInt(meta, "timesteps", 1, NoiseSchedule.MAX_TIMESTEPS);
+        NoiseSchedule s = switch (kind) {
+            case "linear" -> NoiseSchedule.linear(t, parseDouble(meta, "beta_start"), parseDouble(meta, "beta_end"));
+            case "cosine" -> NoiseSchedule.cosine(t);
+            case "custom" -> {
+                String[] parts = require(meta, "betas").split(",", -1);
+                if (parts.length != t) {
+                    throw new IllegalArgumentException(PREFIX + "betas has " + parts.length + " values but "
+                            + PREFIX + "timesteps is " + t);
+                }
+                double[] b = new double[t];
+                for (int i = 0; i < t; i++) {
+                    try {
+                        b[i] = Double.parseDouble(parts[i]);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException(PREFIX + "betas[" + i + "] is \"" + parts[i] + "\", not a number");
+                    }
+                }
+                yield NoiseSchedule.ofBetas(b);
+            }
+            default -> throw new IllegalArgumentException(PREFIX + "schedule is \"" + kind
+                    + "\"; expected linear, cosine or custom");
+        };
+        return new GaussianDiffusion(s, null, ModelOutput.ofId(require(meta, "output")),
+                VarianceType.ofId(require(meta, "variance")), LossType.ofId(require(meta, "loss")),
+                parseDouble(meta, "min_snr_gamma"));
+    }
+
+    private static String require(Map<String, String> meta, String key) {
+        String v = meta.get(PREFIX + key);
+        if (v == null) {
+            throw new IllegalArgumentException("metadata lacks " + PREFIX + key);
+        }
+        return v;
+    }
+
+    private static int parseInt(Map<String, String> meta, String key, int min, int max) {
+        String v = require(meta, key);
+        try {
+            int x = Integer.parseInt(v);
+            if (x < min || x > max) {
+                throw new IllegalArgumentException(PREFIX + key + " is " + x + "; it must be " + min + " to " + max);
+            }
+            return x;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(PREFIX + key + " is \"" + v + "\", not an integer");
+        }
+    }
+
+    private static double parseDouble(Map<String, String> meta, String key) {
+        String v = require(meta, key);
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(PREFIX + key + " is \"" + v + "\", not a number");
+        }
+    }
+
+    private void checkTimesteps(int[] t, Tensor x) {
+        Objects.requireNonNull(t, "t");
+        Objects.requireNonNull(x, "x");
+        if (t.length != x.dim(0)) {
+            throw new IllegalArgumentException("t has " + t.length + " timesteps but the tensor " + Arrays.toString(x.shape())
+                    + " has " + x.dim(0) + " samples");
+        }
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] < 0 || t[i] >= timesteps()) {
+                throw new IllegalArgumentException("t[" + i + "] is " + t[i] + "; timesteps must be in [0, " + timesteps() + ")");
+            }
+        }
+    }
+
+    private static UnsupportedOperationException learnedVariance() {
+        return new UnsupportedOperationException("learned variance (VarianceType.LEARNED_RANGE) arrives with improved DDPM");
+    }
+
+    /** Same schedule, map and parameterisation. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GaussianDiffusion d && d.schedule.equals(schedule) && Arrays.equals(d.timestepMap, timestepMap)
+                && d.output == output && d.variance == variance && d.loss == loss
+                && Double.compare(d.minSnrGamma, minSnrGamma) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(schedule, output, variance, loss);
+    }
+
+    @Override
+    public String toString() {
+        return "GaussianDiffusion[" + schedule + ", " + output.id() + ", " + variance.id() + ", " + loss.id()
+                + (loss == LossType.MIN_SNR ? " gamma " + minSnrGamma : "") + (timestepMap == null ? "" : ", respaced") + "]";
+    }
+}
