@@ -182,7 +182,7 @@ public final class NoiseSchedule {
             }
         }
         Native.check(D4jNative.d4j_q_sample(Handles.ctx(ctx), Handles.tensor(xT), Handles.tensor(eps),
-                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, betas.length));
+                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, betas.length), ctx, xT, eps, x0);
     }
 
     @Override
