@@ -89,7 +89,17 @@ d4j_status d4j_cpu_fma_peak(double* gflops, int64_t iterations);
 /* ---- contexts -------------------------------------------------------------- */
 
 /* One device, one stream, the RNG state and a caching allocator.
- * Not thread-safe: use one per thread. */
+ * Not thread-safe: use one per thread.
+ *
+ * Tensors across contexts (checked by every op; refusals are D4J_ERR_DEVICE naming the
+ * tensor and both contexts):
+ *  - a tensor an op writes must belong to the op's context, on every device;
+ *  - on the CPU an op may read a tensor of another live CPU context (shared weights: CPU
+ *    ops are synchronous, so the data is complete when the owner's op returned; the caller
+ *    must not write it from another thread at the same time);
+ *  - on CUDA an op reads only tensors of its own context: contexts have their own streams
+ *    and nothing orders one stream's writes before another's reads, so such reads are
+ *    refused rather than raced. Share by copying through the host (download, upload). */
 typedef struct d4j_ctx d4j_ctx;
 
 d4j_status d4j_ctx_create(d4j_ctx** out, int32_t device_type, int32_t ordinal);

@@ -195,6 +195,25 @@ int main(void) {
     CHECK_FAILS(D4J_ERR_DEVICE, "tensor dst is on cpu:0 but the context is on cuda:0",
                 d4j_tensor_fill(gpu, host, 1.0f));
     d4j_tensor_free(host);
+
+    /* another CUDA context's tensor: refused for writes and, on CUDA, for reads too (d4j.h) */
+    d4j_ctx* gpu2;
+    CHECK_OK(d4j_ctx_create(&gpu2, D4J_DEVICE_CUDA, 0));
+    d4j_tensor *mine, *theirs;
+    CHECK_OK(d4j_tensor_create(gpu, &mine, four, 1));
+    CHECK_OK(d4j_tensor_create(gpu2, &theirs, four, 1));
+    CHECK_OK(d4j_tensor_fill(gpu, mine, 1.0f));
+    CHECK_OK(d4j_tensor_fill(gpu2, theirs, 2.0f));
+    CHECK_FAILS(D4J_ERR_DEVICE, "an op writes only tensors of its own context", d4j_tensor_fill(gpu, theirs, 3.0f));
+    CHECK_FAILS(D4J_ERR_DEVICE, "on CUDA an op reads only tensors of its own context",
+                d4j_add(gpu, mine, mine, theirs));
+    CHECK_FAILS(D4J_ERR_DEVICE, "tensor src belongs to context", d4j_tensor_copy(gpu, mine, theirs));
+    float back[4];
+    CHECK_OK(d4j_tensor_download(gpu2, back, theirs, 4));
+    CHECK(back[0] == 2.0f && back[3] == 2.0f, "the refused ops must leave the tensor alone: %g", back[0]);
+    d4j_tensor_free(mine);
+    d4j_tensor_free(theirs);
+    CHECK_OK(d4j_ctx_free(gpu2));
     CHECK_OK(d4j_ctx_synchronize(gpu));
     CHECK_OK(d4j_ctx_free(gpu));
     CHECK_OK(d4j_ctx_free(cpu));

@@ -11,10 +11,10 @@ d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* c
     static const char* fn = "d4j_adamw_step";
     D4J_TRY(d4j_check_ctx(fn, ctx));
     if (count < 1) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "count is %d; it must be >= 1", count);
-    D4J_TRY(d4j_check_tensor_list(fn, "params", params, count, ctx, NULL, NULL));
-    D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, params, "params"));
-    D4J_TRY(d4j_check_tensor_list(fn, "m", m, count, ctx, params, "params"));
-    D4J_TRY(d4j_check_tensor_list(fn, "v", v, count, ctx, params, "params"));
+    D4J_TRY(d4j_check_tensor_list(fn, "params", params, count, ctx, NULL, NULL, 1));
+    D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, params, "params", 0));
+    D4J_TRY(d4j_check_tensor_list(fn, "m", m, count, ctx, params, "params", 1));
+    D4J_TRY(d4j_check_tensor_list(fn, "v", v, count, ctx, params, "params", 1));
     d4j_tensor* const* lists[4] = {params, m, v, grads};
     static const char* const names[4] = {"params", "m", "v", "grads"};
     static const int written[4] = {1, 1, 1, 0};

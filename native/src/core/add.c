@@ -6,7 +6,7 @@
 d4j_status d4j_add(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b) {
     static const char* fn = "d4j_add";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "a", a, ctx));
     D4J_TRY(d4j_check_tensor(fn, "b", b, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "a", a, "b", b));

@@ -18,7 +18,7 @@ static d4j_status check_pair(const char* fn, const char* bname, const d4j_tensor
 d4j_status d4j_add_per_sample(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* b) {
     static const char* fn = "d4j_add_per_sample";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(d4j_check_tensor(fn, "b", b, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "y", y, "x", x));
@@ -34,7 +34,7 @@ d4j_status d4j_add_per_sample(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
 d4j_status d4j_sum_per_sample(d4j_ctx* ctx, d4j_tensor* db, const d4j_tensor* dy) {
     static const char* fn = "d4j_sum_per_sample";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "db", db, ctx));
+    D4J_TRY(d4j_check_output(fn, "db", db, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(check_pair(fn, "db", db, "dy", dy));
     int64_t n = dy->shape[0], c = dy->shape[dy->ndim - 1], p = dy->numel / (n * c);

@@ -63,8 +63,8 @@ static d4j_status cpu_scratch(const char* fn, d4j_ctx* ctx, const d4j_attn_shape
 d4j_status d4j_attention_forward(d4j_ctx* ctx, d4j_tensor* out, d4j_tensor* lse, const d4j_tensor* qkv, int32_t heads) {
     static const char* fn = "d4j_attention_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "out", out, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "lse", lse, ctx));
+    D4J_TRY(d4j_check_output(fn, "out", out, ctx));
+    D4J_TRY(d4j_check_output(fn, "lse", lse, ctx));
     D4J_TRY(d4j_check_tensor(fn, "qkv", qkv, ctx));
     d4j_attn_shape s;
     D4J_TRY(attn_shape(fn, &s, qkv, heads));
@@ -86,7 +86,7 @@ d4j_status d4j_attention_backward(d4j_ctx* ctx, d4j_tensor* dqkv, const d4j_tens
                                   const d4j_tensor* out, const d4j_tensor* lse, int32_t heads) {
     static const char* fn = "d4j_attention_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dqkv", dqkv, ctx));
+    D4J_TRY(d4j_check_output(fn, "dqkv", dqkv, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dout", dout, ctx));
     D4J_TRY(d4j_check_tensor(fn, "qkv", qkv, ctx));
     D4J_TRY(d4j_check_tensor(fn, "out", out, ctx));

@@ -41,14 +41,14 @@ d4j_status d4j_clip_grad_norm(d4j_ctx* ctx, d4j_tensor* norm, d4j_tensor* const*
                               float max_norm) {
     static const char* fn = "d4j_clip_grad_norm";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "norm", norm, ctx));
+    D4J_TRY(d4j_check_output(fn, "norm", norm, ctx));
     if (norm->numel != 1) {
         char b[96];
         return d4j_fail(fn, D4J_ERR_SHAPE, "norm has shape %s; it must hold one element",
                         d4j_shape_str(b, sizeof b, norm->shape, norm->ndim));
     }
     if (count < 1) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "count is %d; it must be >= 1", count);
-    D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, NULL, NULL));
+    D4J_TRY(d4j_check_tensor_list(fn, "grads", grads, count, ctx, NULL, NULL, 1));
     for (int32_t i = 0; i < count; i++)
         if (grads[i] == norm) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "grads[%d] is the norm tensor", i);
     static const char* const names[1] = {"grads"};

@@ -21,7 +21,7 @@ static d4j_status check_concat(const char* fn, const d4j_tensor* y, const char* 
 d4j_status d4j_concat_channels_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b) {
     static const char* fn = "d4j_concat_channels_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "a", a, ctx));
     D4J_TRY(d4j_check_tensor(fn, "b", b, ctx));
     D4J_TRY(check_concat(fn, y, "y", a, "a", b, "b"));
@@ -37,8 +37,8 @@ d4j_status d4j_concat_channels_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_te
 d4j_status d4j_concat_channels_backward(d4j_ctx* ctx, d4j_tensor* da, d4j_tensor* db, const d4j_tensor* dy) {
     static const char* fn = "d4j_concat_channels_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "da", da, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "db", db, ctx));
+    D4J_TRY(d4j_check_output(fn, "da", da, ctx));
+    D4J_TRY(d4j_check_output(fn, "db", db, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(check_concat(fn, dy, "dy", da, "da", db, "db"));
     if (da == db || da == dy || db == dy) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "da, db and dy must be distinct");

@@ -25,7 +25,7 @@ d4j_status d4j_dropout_forward(d4j_ctx* ctx, d4j_tensor* y, uint64_t* mask_seed,
                                const d4j_tensor* x, float p) {
     static const char* fn = "d4j_dropout_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "y", y, "x", x));
     D4J_TRY(check_p(fn, p));
@@ -40,7 +40,7 @@ d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* 
                                 uint64_t mask_offset) {
     static const char* fn = "d4j_dropout_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "dx", dx, "dy", dy));
     D4J_TRY(check_p(fn, p));

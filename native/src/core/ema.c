@@ -7,8 +7,8 @@ d4j_status d4j_ema_update(d4j_ctx* ctx, d4j_tensor* const* ema, d4j_tensor* cons
     static const char* fn = "d4j_ema_update";
     D4J_TRY(d4j_check_ctx(fn, ctx));
     if (count < 1) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "count is %d; it must be >= 1", count);
-    D4J_TRY(d4j_check_tensor_list(fn, "params", params, count, ctx, NULL, NULL));
-    D4J_TRY(d4j_check_tensor_list(fn, "ema", ema, count, ctx, params, "params"));
+    D4J_TRY(d4j_check_tensor_list(fn, "params", params, count, ctx, NULL, NULL, 0));
+    D4J_TRY(d4j_check_tensor_list(fn, "ema", ema, count, ctx, params, "params", 1));
     d4j_tensor* const* lists[2] = {ema, params};
     static const char* const names[2] = {"ema", "params"};
     static const int written[2] = {1, 0};

@@ -30,8 +30,8 @@ static d4j_status gn_shape(const char* fn, d4j_gn_shape* s, const d4j_tensor* x,
 }
 
 static d4j_status check_stats(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx,
-                              const d4j_gn_shape* s) {
-    D4J_TRY(d4j_check_tensor(fn, name, t, ctx));
+                              const d4j_gn_shape* s, int written) {
+    D4J_TRY(written ? d4j_check_output(fn, name, t, ctx) : d4j_check_tensor(fn, name, t, ctx));
     if (t->ndim != 2 || t->shape[0] != s->n || t->shape[1] != s->groups) {
         char b[96];
         return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld, %lld] (N, groups)", name,
@@ -45,15 +45,15 @@ d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, 
                                  int32_t silu) {
     static const char* fn = "d4j_groupnorm_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     d4j_gn_shape s;
     D4J_TRY(gn_shape(fn, &s, x, "x", groups));
     D4J_TRY(d4j_check_same_shape(fn, "y", y, "x", x));
-    D4J_TRY(check_stats(fn, "mean", mean, ctx, &s));
-    D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s));
-    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c));
-    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c));
+    D4J_TRY(check_stats(fn, "mean", mean, ctx, &s, 1));
+    D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s, 1));
+    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c, 0));
+    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c, 0));
     if (!(eps > 0.0f) || !isfinite(eps))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "eps is %g; it must be finite and > 0", (double)eps);
     if (mean == rstd || y == mean || y == rstd || y == gamma || y == beta)
@@ -73,19 +73,19 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
                                   int32_t groups, int32_t silu) {
     static const char* fn = "d4j_groupnorm_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     d4j_gn_shape s;
     D4J_TRY(gn_shape(fn, &s, x, "x", groups));
     D4J_TRY(d4j_check_same_shape(fn, "dx", dx, "x", x));
     D4J_TRY(d4j_check_same_shape(fn, "dy", dy, "x", x));
-    D4J_TRY(check_stats(fn, "mean", mean, ctx, &s));
-    D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s));
-    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c));
-    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c));
-    D4J_TRY(d4j_check_vector(fn, "dgamma", dgamma, ctx, s.c));
-    D4J_TRY(d4j_check_vector(fn, "dbeta", dbeta, ctx, s.c));
+    D4J_TRY(check_stats(fn, "mean", mean, ctx, &s, 0));
+    D4J_TRY(check_stats(fn, "rstd", rstd, ctx, &s, 0));
+    D4J_TRY(d4j_check_vector(fn, "gamma", gamma, ctx, s.c, 0));
+    D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c, 0));
+    D4J_TRY(d4j_check_vector(fn, "dgamma", dgamma, ctx, s.c, 1));
+    D4J_TRY(d4j_check_vector(fn, "dbeta", dbeta, ctx, s.c, 1));
     if (dx == dy || dx == x || dgamma == dbeta || dx == dgamma || dx == dbeta)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx, dgamma and dbeta must be distinct from each other and the inputs");
     if (ctx->device_type == D4J_DEVICE_CUDA) {

@@ -72,14 +72,18 @@ struct d4j_tensor {
     float* data;
 };
 
-/* Live tensor whose context is ctx (same device and still open). `name` is the
- * argument's name for the message. */
+/* A tensor an op reads: live, its context open, on ctx's device; on CUDA it must belong to ctx
+ * (contexts have their own streams), on the CPU it may belong to another context (ops are
+ * synchronous). `name` is the argument's name for the message. */
 d4j_status d4j_check_tensor(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx);
+/* A tensor an op writes: as d4j_check_tensor, and it must belong to ctx on every device. */
+d4j_status d4j_check_output(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx);
 /* Same shape (ndim and extents). */
 d4j_status d4j_check_same_shape(const char* fn, const char* name_a, const d4j_tensor* a,
                                 const char* name_b, const d4j_tensor* b);
-/* Live 1-D tensor of `len` elements (bias, gamma, ...). */
-d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len);
+/* 1-D tensor of `len` elements (bias, gamma, ...), read or written (the rules above). */
+d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len,
+                            int written);
 /* The status for a kernel whose scratch memory could not be allocated. */
 d4j_status d4j_no_scratch(const char* fn);
 /* "[64, 32, 32, 1]" into buf. */

@@ -21,7 +21,7 @@ d4j_status d4j_keyed_noise(d4j_ctx* ctx, d4j_tensor* out, const d4j_tensor* x, f
                            uint32_t stream, const int64_t* ids) {
     static const char* fn = "d4j_keyed_noise";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "out", out, ctx));
+    D4J_TRY(d4j_check_output(fn, "out", out, ctx));
     if (x) {
         D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
         D4J_TRY(d4j_check_same_shape(fn, "x", x, "out", out));

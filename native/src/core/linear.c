@@ -30,12 +30,12 @@ d4j_status d4j_linear_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
                               const d4j_tensor* bias) {
     static const char* fn = "d4j_linear_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
     d4j_conv_shape s;
     D4J_TRY(linear_shape(fn, &s, x, "x", w, y, "y"));
-    if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout));
+    if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout, 0));
     if (y == x || y == w || y == bias) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
     return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL, &s);
 }
@@ -43,7 +43,7 @@ d4j_status d4j_linear_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
 d4j_status d4j_linear_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w) {
     static const char* fn = "d4j_linear_backward_data";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
     d4j_conv_shape s;
@@ -56,12 +56,12 @@ d4j_status d4j_linear_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor*
                                        const d4j_tensor* x) {
     static const char* fn = "d4j_linear_backward_weights";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dw", dw, ctx));
+    D4J_TRY(d4j_check_output(fn, "dw", dw, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     d4j_conv_shape s;
     D4J_TRY(linear_shape(fn, &s, x, "x", dw, dy, "dy"));
-    if (dbias) D4J_TRY(d4j_check_vector(fn, "dbias", dbias, ctx, s.cout));
+    if (dbias) D4J_TRY(d4j_check_vector(fn, "dbias", dbias, ctx, s.cout, 1));
     if (dw == dy || dw == x || dbias == dy || dbias == x || dbias == dw)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dw and dbias must not alias an input or each other");
     return d4j_conv2d_run_backward_weights(fn, ctx, dw->data, dbias ? dbias->data : NULL, dy->data, x->data, &s);

@@ -9,7 +9,7 @@ d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const
                         const d4j_tensor* target, const float* weights) {
     static const char* fn = "d4j_mse_loss";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "loss", loss, ctx));
+    D4J_TRY(d4j_check_output(fn, "loss", loss, ctx));
     D4J_TRY(d4j_check_tensor(fn, "pred", pred, ctx));
     D4J_TRY(d4j_check_tensor(fn, "target", target, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "pred", pred, "target", target));
@@ -19,7 +19,7 @@ d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const
                         d4j_shape_str(b, sizeof b, loss->shape, loss->ndim));
     }
     if (dpred) {
-        D4J_TRY(d4j_check_tensor(fn, "dpred", dpred, ctx));
+        D4J_TRY(d4j_check_output(fn, "dpred", dpred, ctx));
         D4J_TRY(d4j_check_same_shape(fn, "dpred", dpred, "pred", pred));
         if (dpred == loss) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dpred must not be loss");
     }

@@ -54,10 +54,11 @@ d4j_status d4j_cuda_clip_scale(const char* fn, int ordinal, void* stream, const 
 }
 #endif
 
-/* Every list[i] live on ctx's device and, when like is given, shaped like like[i]. */
+/* Every list[i] passes d4j_check_output (written != 0) or d4j_check_tensor and, when like is
+ * given, is shaped like like[i]. */
 struct d4j_tensor;
 d4j_status d4j_check_tensor_list(const char* fn, const char* name, d4j_tensor* const* list, int32_t count,
-                                 const d4j_ctx* ctx, d4j_tensor* const* like, const char* like_name);
+                                 const d4j_ctx* ctx, d4j_tensor* const* like, const char* like_name, int written);
 /* A tensor an op writes (a list with written[l] != 0) may appear only once across all the lists;
  * tensors it only reads may repeat. Names the first two places of a repeated one. */
 d4j_status d4j_check_distinct(const char* fn, int nlists, d4j_tensor* const* const* lists, const char* const* names,

@@ -16,8 +16,8 @@ d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4
                         const float* sqrt_one_minus_alpha_bar, int64_t batch, int64_t timesteps) {
     static const char* fn = "d4j_q_sample";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "x_t", x_t, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "eps", eps, ctx));
+    D4J_TRY(d4j_check_output(fn, "x_t", x_t, ctx));
+    D4J_TRY(d4j_check_output(fn, "eps", eps, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x_0", x_0, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "x_t", x_t, "x_0", x_0));
     D4J_TRY(d4j_check_same_shape(fn, "eps", eps, "x_0", x_0));

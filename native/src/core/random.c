@@ -18,7 +18,7 @@ d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint3
 d4j_status d4j_fill_normal(d4j_ctx* ctx, d4j_tensor* dst, float mean, float std) {
     static const char* fn = "d4j_fill_normal";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
     if (!isfinite(mean) || !isfinite(std) || std < 0.0f)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "mean %g and std %g must be finite with std >= 0",
                         (double)mean, (double)std);
@@ -33,7 +33,7 @@ d4j_status d4j_fill_normal(d4j_ctx* ctx, d4j_tensor* dst, float mean, float std)
 d4j_status d4j_fill_uniform(d4j_ctx* ctx, d4j_tensor* dst, float low, float high) {
     static const char* fn = "d4j_fill_uniform";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
     float span = high - low;
     if (!isfinite(low) || !isfinite(high) || !(low < high) || !isfinite(span))
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "low %g and high %g must be finite with low < high",

@@ -11,7 +11,7 @@ d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* 
                             uint32_t noise_stream, const int64_t* ids) {
     static const char* fn = "d4j_sampler_step";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "x_prev", x_prev, ctx));
+    D4J_TRY(d4j_check_output(fn, "x_prev", x_prev, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x_t", x_t, ctx));
     D4J_TRY(d4j_check_tensor(fn, "out", out, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "x_prev", x_prev, "x_t", x_t));

@@ -6,7 +6,7 @@
 d4j_status d4j_silu_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x) {
     static const char* fn = "d4j_silu_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "y", y, "x", x));
     if (ctx->device_type == D4J_DEVICE_CUDA)
@@ -18,7 +18,7 @@ d4j_status d4j_silu_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x) {
 d4j_status d4j_silu_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* x) {
     static const char* fn = "d4j_silu_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(d4j_check_same_shape(fn, "dx", dx, "x", x));

@@ -20,7 +20,9 @@ const char* d4j_shape_str(char* buf, size_t cap, const int64_t* shape, int32_t n
 
 static const char* device_name(int type) { return type == D4J_DEVICE_CUDA ? "cuda" : "cpu"; }
 
-d4j_status d4j_check_tensor(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx) {
+/* Live tensor on ctx's device; a written one must belong to ctx, and on CUDA a read one too. */
+static d4j_status check_access(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx,
+                               int written) {
     if (!t) return d4j_fail(fn, D4J_ERR_INVALID_HANDLE, "tensor %s is NULL", name);
     if (!d4j_handle_live(t, D4J_KIND_TENSOR))
         return d4j_fail(fn, D4J_ERR_INVALID_HANDLE, "tensor %s (%p) is not live (freed or never created)",
@@ -31,7 +33,21 @@ d4j_status d4j_check_tensor(const char* fn, const char* name, const d4j_tensor* 
         return d4j_fail(fn, D4J_ERR_DEVICE, "tensor %s is on %s:%d but the context is on %s:%d", name,
                         device_name(t->ctx->device_type), t->ctx->ordinal, device_name(ctx->device_type),
                         ctx->ordinal);
+    if (ctx && t->ctx != ctx && (written || ctx->device_type == D4J_DEVICE_CUDA))
+        return d4j_fail(fn, D4J_ERR_DEVICE,
+                        "tensor %s belongs to context %p but the op runs on context %p (%s:%d); %s", name,
+                        (const void*)t->ctx, (const void*)ctx, device_name(ctx->device_type), ctx->ordinal,
+                        written ? "an op writes only tensors of its own context"
+                                : "on CUDA an op reads only tensors of its own context (each has its own stream)");
     return D4J_OK;
+}
+
+d4j_status d4j_check_tensor(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx) {
+    return check_access(fn, name, t, ctx, 0);
+}
+
+d4j_status d4j_check_output(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx) {
+    return check_access(fn, name, t, ctx, 1);
 }
 
 d4j_status d4j_check_same_shape(const char* fn, const char* name_a, const d4j_tensor* a,
@@ -45,8 +61,9 @@ d4j_status d4j_check_same_shape(const char* fn, const char* name_a, const d4j_te
                     d4j_shape_str(sb, sizeof sb, b->shape, b->ndim));
 }
 
-d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len) {
-    D4J_TRY(d4j_check_tensor(fn, name, t, ctx));
+d4j_status d4j_check_vector(const char* fn, const char* name, const d4j_tensor* t, const d4j_ctx* ctx, int64_t len,
+                            int written) {
+    D4J_TRY(check_access(fn, name, t, ctx, written));
     if (t->ndim != 1 || t->shape[0] != len) {
         char b[96];
         return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be [%lld]", name,
@@ -154,7 +171,7 @@ static d4j_status check_count(const char* fn, const d4j_tensor* t, int64_t count
 d4j_status d4j_tensor_upload(d4j_ctx* ctx, d4j_tensor* dst, const float* src, int64_t count) {
     static const char* fn = "d4j_tensor_upload";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
     if (!src) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "src is NULL");
     D4J_TRY(check_count(fn, dst, count));
     if (ctx->device_type == D4J_DEVICE_CUDA)
@@ -178,7 +195,7 @@ d4j_status d4j_tensor_download(d4j_ctx* ctx, float* dst, const d4j_tensor* src, 
 d4j_status d4j_tensor_fill(d4j_ctx* ctx, d4j_tensor* dst, float value) {
     static const char* fn = "d4j_tensor_fill";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_fill(fn, ctx->ordinal, ctx->stream, dst->data, dst->numel, value));
     D4J_CPU_DISPATCH(fill)(dst->data, dst->numel, value);
@@ -188,7 +205,7 @@ d4j_status d4j_tensor_fill(d4j_ctx* ctx, d4j_tensor* dst, float value) {
 d4j_status d4j_tensor_copy(d4j_ctx* ctx, d4j_tensor* dst, const d4j_tensor* src) {
     static const char* fn = "d4j_tensor_copy";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
     D4J_TRY(d4j_check_tensor(fn, "src", src, ctx));
     if (dst->numel != src->numel)
         return d4j_fail(fn, D4J_ERR_SHAPE, "dst has %lld elements but src has %lld", (long long)dst->numel,

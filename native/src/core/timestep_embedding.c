@@ -8,7 +8,7 @@
 d4j_status d4j_timestep_embedding(d4j_ctx* ctx, d4j_tensor* out, const int32_t* t, int64_t batch, float max_period) {
     static const char* fn = "d4j_timestep_embedding";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "out", out, ctx));
+    D4J_TRY(d4j_check_output(fn, "out", out, ctx));
     char b[96];
     if (out->ndim != 2 || out->shape[1] % 2 != 0)
         return d4j_fail(fn, D4J_ERR_SHAPE, "out has shape %s; it must be (N, dim) with dim even",

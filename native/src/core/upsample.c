@@ -23,7 +23,7 @@ static d4j_status check_pair(const char* fn, const char* sname, const d4j_tensor
 d4j_status d4j_upsample_nearest2x_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x) {
     static const char* fn = "d4j_upsample_nearest2x_forward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
     D4J_TRY(check_pair(fn, "x", x, "y", y));
     int64_t rows = x->shape[0] * x->shape[1], w = x->shape[2], c = x->shape[3];
@@ -36,7 +36,7 @@ d4j_status d4j_upsample_nearest2x_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j
 d4j_status d4j_upsample_nearest2x_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy) {
     static const char* fn = "d4j_upsample_nearest2x_backward";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    D4J_TRY(d4j_check_tensor(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
     D4J_TRY(check_pair(fn, "dx", dx, "dy", dy));
     int64_t rows = dx->shape[0] * dx->shape[1], w = dx->shape[2], c = dx->shape[3];

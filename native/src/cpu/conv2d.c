@@ -273,15 +273,18 @@ int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, c
     if (!partial) return -1;
     memset(partial, 0, (size_t)(threads * (wsize + cout)) * sizeof(float));
 
+    /* OpenMP may grant fewer threads than asked (a thread limit, a nested region): the rows are
+     * split by the threads granted; the partials of threads never started stay zero. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        int tid = 0;
+        int tid = 0, granted = 1;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
+        granted = omp_get_num_threads();
 #endif
         float* pw = partial + tid * (wsize + cout);
         float* pb = pw + wsize;
-        int64_t r0 = rows_total * tid / threads, r1 = rows_total * (tid + 1) / threads;
+        int64_t r0 = rows_total * tid / granted, r1 = rows_total * (tid + 1) / granted;
         for (int64_t r = r0; r < r1; r++) { /* bias: Σ over this thread's pixels */
             const float* dyrow = dy + r * s->wo * cout;
             for (int64_t q = 0; q < s->wo; q++)

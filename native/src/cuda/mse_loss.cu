@@ -8,17 +8,7 @@
 #include "../core/hd.h"
 #include "../core/mse_loss.h"
 #include "per_sample.cuh"
-
-/* Shared-memory tree over the block's D4J_CUDA_THREADS values; thread 0 gets the total. */
-static __device__ double block_sum(double* sh, double v) {
-    sh[threadIdx.x] = v;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (threadIdx.x < stride) sh[threadIdx.x] += sh[threadIdx.x + stride];
-        __syncthreads();
-    }
-    return sh[0];
-}
+#include "reduce.cuh"
 
 /* v[0][s]: the weight of each sample in the chunk */
 typedef d4j_sample_chunk<float, 1> MseWeights;

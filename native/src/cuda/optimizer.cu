@@ -12,6 +12,7 @@
 #include "../core/hd.h"
 #include "../core/optimizer.h"
 #include "cuda_check.h"
+#include "reduce.cuh"
 
 #define CHUNK 4096 /* elements of the table's index space per block and turn */
 
@@ -62,17 +63,6 @@ static __global__ void ema_kernel(const __grid_constant__ d4j_tensor_table t, fl
         float* e = t.data[0][k];
         e[i] = fmaf(decay, e[i], rest * t.data[1][k][i]);
     });
-}
-
-/* Shared-memory tree over the block's D4J_CUDA_THREADS values; every thread gets the total. */
-static __device__ double block_sum(double* sh, double v) {
-    sh[threadIdx.x] = v;
-    __syncthreads();
-    for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (threadIdx.x < stride) sh[threadIdx.x] += sh[threadIdx.x + stride];
-        __syncthreads();
-    }
-    return sh[0];
 }
 
 static __global__ void sum_squares_kernel(double* __restrict__ partials, const __grid_constant__ d4j_tensor_table t) {

@@ -56,14 +56,14 @@ public final class Context implements AutoCloseable {
      * {@code offset} under key {@code seed}. Both are unsigned 64-bit values.
      */
     public void setRng(long seed, long offset) {
-        Native.check(D4jNative.d4j_ctx_set_rng(handle(), seed, offset));
+        Native.check(D4jNative.d4j_ctx_set_rng(handle(), seed, offset), this);
     }
 
     /** The Philox key in use. */
     public long seed() {
         long[] s = new long[1];
         long[] o = new long[1];
-        Native.check(D4jNative.d4j_ctx_rng(s, o, handle()));
+        Native.check(D4jNative.d4j_ctx_rng(s, o, handle()), this);
         return s[0];
     }
 
@@ -71,20 +71,20 @@ public final class Context implements AutoCloseable {
     public long rngOffset() {
         long[] s = new long[1];
         long[] o = new long[1];
-        Native.check(D4jNative.d4j_ctx_rng(s, o, handle()));
+        Native.check(D4jNative.d4j_ctx_rng(s, o, handle()), this);
         return o[0];
     }
 
     /** Waits for all work queued on this context (a no-op on the CPU). */
     public void synchronize() {
-        Native.check(D4jNative.d4j_ctx_synchronize(handle()));
+        Native.check(D4jNative.d4j_ctx_synchronize(handle()), this);
     }
 
     /** Bytes of device memory held by open tensors of this context. */
     public long memoryInUse() {
         long[] used = new long[1];
         long[] cached = new long[1];
-        Native.check(D4jNative.d4j_ctx_memory(used, cached, handle()));
+        Native.check(D4jNative.d4j_ctx_memory(used, cached, handle()), this);
         return used[0];
     }
 
@@ -92,13 +92,13 @@ public final class Context implements AutoCloseable {
     public long memoryCached() {
         long[] used = new long[1];
         long[] cached = new long[1];
-        Native.check(D4jNative.d4j_ctx_memory(used, cached, handle()));
+        Native.check(D4jNative.d4j_ctx_memory(used, cached, handle()), this);
         return cached[0];
     }
 
     /** Returns cached, unused memory to the system. */
     public void emptyCache() {
-        Native.check(D4jNative.d4j_ctx_empty_cache(handle()));
+        Native.check(D4jNative.d4j_ctx_empty_cache(handle()), this);
     }
 
     public boolean isClosed() {

@@ -73,7 +73,7 @@ public final class Tensor implements AutoCloseable {
             dims[i] = shape[i];
         }
         d4j_tensor handle = new d4j_tensor();
-        Native.check(D4jNative.d4j_tensor_create(context.handle(), handle, dims, shape.length));
+        Native.check(D4jNative.d4j_tensor_create(context.handle(), handle, dims, shape.length), context);
         return new Tensor(context, shape.clone(), handle);
     }
 
@@ -123,14 +123,14 @@ public final class Tensor implements AutoCloseable {
     /** Copies {@code data} into this tensor. */
     public Tensor copyFrom(float[] data) {
         Objects.requireNonNull(data, "data");
-        Native.check(D4jNative.d4j_tensor_upload(context.handle(), handle(), data, data.length));
+        Native.check(D4jNative.d4j_tensor_upload(context.handle(), handle(), data, data.length), context, this);
         return this;
     }
 
     /** Copies {@code src} (same element count, same device) into this tensor. */
     public Tensor copyFrom(Tensor src) {
         Objects.requireNonNull(src, "src");
-        Native.check(D4jNative.d4j_tensor_copy(context.handle(), handle(), src.handle()));
+        Native.check(D4jNative.d4j_tensor_copy(context.handle(), handle(), src.handle()), context, src, this);
         return this;
     }
 
@@ -140,24 +140,24 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalStateException("tensor " + this + " has " + numel + " elements, too many for a Java array");
         }
         float[] out = new float[(int) numel];
-        Native.check(D4jNative.d4j_tensor_download(context.handle(), out, handle(), out.length));
+        Native.check(D4jNative.d4j_tensor_download(context.handle(), out, handle(), out.length), context, this);
         return out;
     }
 
     public Tensor fill(float value) {
-        Native.check(D4jNative.d4j_tensor_fill(context.handle(), handle(), value));
+        Native.check(D4jNative.d4j_tensor_fill(context.handle(), handle(), value), context, this);
         return this;
     }
 
     /** Fills with N(mean, std²) draws from the context's Philox stream. */
     public Tensor fillNormal(float mean, float std) {
-        Native.check(D4jNative.d4j_fill_normal(context.handle(), handle(), mean, std));
+        Native.check(D4jNative.d4j_fill_normal(context.handle(), handle(), mean, std), context, this);
         return this;
     }
 
     /** Fills with U[low, high) draws from the context's Philox stream. */
     public Tensor fillUniform(float low, float high) {
-        Native.check(D4jNative.d4j_fill_uniform(context.handle(), handle(), low, high));
+        Native.check(D4jNative.d4j_fill_uniform(context.handle(), handle(), low, high), context, this);
         return this;
     }
 

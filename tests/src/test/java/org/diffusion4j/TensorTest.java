@@ -154,4 +154,23 @@ class TensorTest {
             assertEquals(0, ctx.memoryInUse(), "unreachable tensors were not freed");
         }
     }
+
+    /** d4j.h's rule: an op writes only its own context's tensors; on the CPU it may read another's (shared weights). */
+    @Test
+    void opsWriteOnlyTheirOwnContextsTensorsAndReadOthersOnTheCpu() {
+        try (Context a = Context.create(Device.cpu());
+                Context b = Context.create(Device.cpu());
+                Tensor xa = Tensor.of(a, new float[] {1, 2, 3}, 3);
+                Tensor ya = Tensor.empty(a, 3).fill(Float.NaN);
+                Tensor xb = Tensor.of(b, new float[] {10, 20, 30}, 3);
+                Tensor yb = Tensor.empty(b, 3).fill(Float.NaN)) {
+            org.diffusion4j.ops.Add.forward(b, yb, xa, xb);
+            assertArrayEquals(new float[] {11, 22, 33}, yb.toArray(), "a read of another CPU context's tensor");
+            D4jException e = assertThrows(D4jException.class, () -> org.diffusion4j.ops.Add.forward(b, ya, xb, xb));
+            assertEquals(Status.DEVICE, e.status());
+            assertTrue(e.getMessage().contains("tensor y belongs to context")
+                    && e.getMessage().contains("an op writes only tensors of its own context"), e.getMessage());
+            assertTrue(Float.isNaN(ya.toArray()[0]), "the refused op must not write");
+        }
+    }
 }

@@ -154,7 +154,7 @@ public final class GaussianDiffusion {
         Objects.requireNonNull(x0, "x0");
         checkTimesteps(t, x0);
         Native.check(D4jNative.d4j_q_sample(Handles.ctx(ctx), Handles.tensor(xT), Handles.tensor(eps),
-                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, sqrtAlphaBar.length));
+                Handles.tensor(x0), t, sqrtAlphaBar, sqrtOneMinusAlphaBar, t.length, sqrtAlphaBar.length), ctx, xT, eps, x0);
     }
 
     // ---- the posterior q(x_{t−1} | x_t, x_0) = N(c0 x_0 + c1 x_t, β̃_t I) (DDPM eqs. 6–7) -----------

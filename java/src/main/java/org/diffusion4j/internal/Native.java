@@ -1,5 +1,6 @@
 package org.diffusion4j.internal;
 
+import java.lang.ref.Reference;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.diffusion4j.D4jException;
@@ -40,6 +41,21 @@ public final class Native {
     /** Loads the library (once); returns the path it was loaded from. */
     public static String load() {
         return Holder.PATH;
+    }
+
+    /**
+     * {@link #check(int)} for a native call that used the handles of {@code keepAlive} (contexts,
+     * tensors, lists of tensors): passed after the call, the objects stay reachable until it has
+     * returned, and the fence here keeps them so through the check, so a {@link
+     * java.lang.ref.Cleaner} cannot free a handle while native code uses it. Every op passes the
+     * objects whose handles it hands to native code.
+     */
+    public static void check(int status, Object... keepAlive) {
+        try {
+            check(status);
+        } finally {
+            Reference.reachabilityFence(keepAlive);
+        }
     }
 
     /** Throws a {@link D4jException} carrying the native message when {@code status != 0}. */

@@ -23,7 +23,7 @@ public final class Attention {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_attention_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(out, "out")),
                 Handles.tensor(Objects.requireNonNull(lse, "lse")), Handles.tensor(Objects.requireNonNull(qkv, "qkv")),
-                heads));
+                heads), ctx, out, lse, qkv);
     }
 
     /** dqkv (qkv's shape) overwritten with the gradient for q, k and v. */
@@ -32,6 +32,6 @@ public final class Attention {
         Native.check(D4jNative.d4j_attention_backward(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(dqkv, "dqkv")), Handles.tensor(Objects.requireNonNull(dout, "dout")),
                 Handles.tensor(Objects.requireNonNull(qkv, "qkv")), Handles.tensor(Objects.requireNonNull(out, "out")),
-                Handles.tensor(Objects.requireNonNull(lse, "lse")), heads));
+                Handles.tensor(Objects.requireNonNull(lse, "lse")), heads), ctx, dqkv, dout, qkv, out, lse);
     }
 }

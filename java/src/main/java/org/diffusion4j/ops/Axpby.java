@@ -28,7 +28,7 @@ public final class Axpby {
             perSample(b, "b", out);
         }
         Native.check(D4jNative.d4j_axpby(Handles.ctx(ctx), Handles.tensor(out), Handles.tensor(x),
-                y == null ? null : Handles.tensor(y), a, y == null ? null : b));
+                y == null ? null : Handles.tensor(y), a, y == null ? null : b), ctx, out, x, y);
     }
 
     /** v holds one finite value per sample of t. */

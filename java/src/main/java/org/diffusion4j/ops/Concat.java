@@ -15,7 +15,7 @@ public final class Concat {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_concat_channels_forward(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(y, "y")), Handles.tensor(Objects.requireNonNull(a, "a")),
-                Handles.tensor(Objects.requireNonNull(b, "b"))));
+                Handles.tensor(Objects.requireNonNull(b, "b"))), ctx, y, a, b);
     }
 
     /** Splits dy into da and db (overwritten). */
@@ -23,6 +23,6 @@ public final class Concat {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_concat_channels_backward(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(da, "da")), Handles.tensor(Objects.requireNonNull(db, "db")),
-                Handles.tensor(Objects.requireNonNull(dy, "dy"))));
+                Handles.tensor(Objects.requireNonNull(dy, "dy"))), ctx, da, db, dy);
     }
 }

@@ -25,7 +25,7 @@ public final class Conv2d {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_conv2d_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(y, "y")),
                 Handles.tensor(Objects.requireNonNull(x, "x")), Handles.tensor(Objects.requireNonNull(w, "w")),
-                bias == null ? null : Handles.tensor(bias), stride, pad));
+                bias == null ? null : Handles.tensor(bias), stride, pad), ctx, y, x, w, bias);
     }
 
     /** dx = ∂L/∂x (overwritten) from dy = ∂L/∂y. */
@@ -33,7 +33,7 @@ public final class Conv2d {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_conv2d_backward_data(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(dx, "dx")), Handles.tensor(Objects.requireNonNull(dy, "dy")),
-                Handles.tensor(Objects.requireNonNull(w, "w")), stride, pad));
+                Handles.tensor(Objects.requireNonNull(w, "w")), stride, pad), ctx, dx, dy, w);
     }
 
     /** dw += ∂L/∂w and, unless {@code dbias} is null, dbias += ∂L/∂bias. */
@@ -42,6 +42,6 @@ public final class Conv2d {
         Native.check(D4jNative.d4j_conv2d_backward_weights(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(dw, "dw")), dbias == null ? null : Handles.tensor(dbias),
                 Handles.tensor(Objects.requireNonNull(dy, "dy")), Handles.tensor(Objects.requireNonNull(x, "x")),
-                stride, pad));
+                stride, pad), ctx, dw, dbias, dy, x);
     }
 }

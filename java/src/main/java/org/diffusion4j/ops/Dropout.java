@@ -23,7 +23,7 @@ public final class Dropout {
         long[] seed = new long[1];
         long[] offset = new long[1];
         Native.check(D4jNative.d4j_dropout_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(y, "y")),
-                seed, offset, Handles.tensor(Objects.requireNonNull(x, "x")), p));
+                seed, offset, Handles.tensor(Objects.requireNonNull(x, "x")), p), ctx, y, x);
         return new Mask(seed[0], offset[0]);
     }
 
@@ -32,6 +32,6 @@ public final class Dropout {
         Objects.requireNonNull(ctx, "ctx");
         Objects.requireNonNull(mask, "mask");
         Native.check(D4jNative.d4j_dropout_backward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(dx, "dx")),
-                Handles.tensor(Objects.requireNonNull(dy, "dy")), p, mask.seed(), mask.offset()));
+                Handles.tensor(Objects.requireNonNull(dy, "dy")), p, mask.seed(), mask.offset()), ctx, dx, dy);
     }
 }

@@ -24,7 +24,7 @@ public final class GroupNorm {
         Native.check(D4jNative.d4j_groupnorm_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(y, "y")),
                 Handles.tensor(Objects.requireNonNull(mean, "mean")), Handles.tensor(Objects.requireNonNull(rstd, "rstd")),
                 Handles.tensor(Objects.requireNonNull(x, "x")), Handles.tensor(Objects.requireNonNull(gamma, "gamma")),
-                Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, eps, silu ? 1 : 0));
+                Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, eps, silu ? 1 : 0), ctx, y, mean, rstd, x, gamma, beta);
     }
 
     /** dx overwritten; dgamma and dbeta accumulated. Same {@code groups} and {@code silu} as the forward. */
@@ -37,6 +37,6 @@ public final class GroupNorm {
                 Handles.tensor(Objects.requireNonNull(x, "x")), Handles.tensor(Objects.requireNonNull(mean, "mean")),
                 Handles.tensor(Objects.requireNonNull(rstd, "rstd")),
                 Handles.tensor(Objects.requireNonNull(gamma, "gamma")),
-                Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, silu ? 1 : 0));
+                Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, silu ? 1 : 0), ctx, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta);
     }
 }

@@ -31,6 +31,6 @@ public final class KeyedNoise {
         }
         SamplerStep.checkIds(ids, out, "out");
         Native.check(D4jNative.d4j_keyed_noise(Handles.ctx(ctx), Handles.tensor(out),
-                x == null ? null : Handles.tensor(x), a, b, key, stream, ids));
+                x == null ? null : Handles.tensor(x), a, b, key, stream, ids), ctx, out, x);
     }
 }

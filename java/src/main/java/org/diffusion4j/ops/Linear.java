@@ -19,7 +19,7 @@ public final class Linear {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_linear_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(y, "y")),
                 Handles.tensor(Objects.requireNonNull(x, "x")), Handles.tensor(Objects.requireNonNull(w, "w")),
-                bias == null ? null : Handles.tensor(bias)));
+                bias == null ? null : Handles.tensor(bias)), ctx, y, x, w, bias);
     }
 
     /** dx = dy·wᵀ (overwritten). */
@@ -27,7 +27,7 @@ public final class Linear {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_linear_backward_data(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(dx, "dx")), Handles.tensor(Objects.requireNonNull(dy, "dy")),
-                Handles.tensor(Objects.requireNonNull(w, "w"))));
+                Handles.tensor(Objects.requireNonNull(w, "w"))), ctx, dx, dy, w);
     }
 
     /** dw += xᵀ·dy and, unless {@code dbias} is null, dbias += Σ_rows dy. */
@@ -35,6 +35,6 @@ public final class Linear {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_linear_backward_weights(Handles.ctx(ctx),
                 Handles.tensor(Objects.requireNonNull(dw, "dw")), dbias == null ? null : Handles.tensor(dbias),
-                Handles.tensor(Objects.requireNonNull(dy, "dy")), Handles.tensor(Objects.requireNonNull(x, "x"))));
+                Handles.tensor(Objects.requireNonNull(dy, "dy")), Handles.tensor(Objects.requireNonNull(x, "x"))), ctx, dw, dbias, dy, x);
     }
 }

@@ -38,6 +38,6 @@ public final class MseLoss {
             }
         }
         Native.check(D4jNative.d4j_mse_loss(Handles.ctx(ctx), Handles.tensor(loss),
-                dpred == null ? null : Handles.tensor(dpred), Handles.tensor(pred), Handles.tensor(target), weights));
+                dpred == null ? null : Handles.tensor(dpred), Handles.tensor(pred), Handles.tensor(target), weights), ctx, loss, dpred, pred, target);
     }
 }

@@ -41,7 +41,7 @@ public final class Optimizer {
                 PointerPointer<D4jNative.d4j_tensor> pv = handles(v);
                 PointerPointer<D4jNative.d4j_tensor> pg = handles(grads)) {
             Native.check(D4jNative.d4j_adamw_step(Handles.ctx(ctx), p, pm, pv, pg, count, h.lr(), h.beta1(), h.beta2(),
-                    h.eps(), h.weightDecay(), step));
+                    h.eps(), h.weightDecay(), step), ctx, params, m, v, grads);
         }
     }
 
@@ -54,7 +54,7 @@ public final class Optimizer {
         int count = sameSize(grads, "grads");
         try (PointerPointer<D4jNative.d4j_tensor> pg = handles(grads)) {
             Native.check(D4jNative.d4j_clip_grad_norm(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(norm, "norm")),
-                    pg, count, maxNorm));
+                    pg, count, maxNorm), ctx, norm, grads);
         }
     }
 
@@ -64,7 +64,7 @@ public final class Optimizer {
         int count = sameSize(ema, "ema", params, "params");
         try (PointerPointer<D4jNative.d4j_tensor> pe = handles(ema);
                 PointerPointer<D4jNative.d4j_tensor> pp = handles(params)) {
-            Native.check(D4jNative.d4j_ema_update(Handles.ctx(ctx), pe, pp, count, decay));
+            Native.check(D4jNative.d4j_ema_update(Handles.ctx(ctx), pe, pp, count, decay), ctx, ema, params);
         }
     }
 

@@ -78,7 +78,7 @@ public final class SamplerStep {
                     .clip_x0(c.clipX0() ? 1 : 0);
             Native.check(D4jNative.d4j_sampler_step(Handles.ctx(ctx), Handles.tensor(xPrev), Handles.tensor(xT),
                     Handles.tensor(out), outUncond == null ? null : Handles.tensor(outUncond), k, noiseKey,
-                    noiseStream, ids));
+                    noiseStream, ids), ctx, xPrev, xT, out, outUncond);
         }
     }
 

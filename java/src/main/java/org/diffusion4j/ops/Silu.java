@@ -14,13 +14,13 @@ public final class Silu {
     public static void forward(Context ctx, Tensor y, Tensor x) {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_silu_forward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(y, "y")),
-                Handles.tensor(Objects.requireNonNull(x, "x"))));
+                Handles.tensor(Objects.requireNonNull(x, "x"))), ctx, y, x);
     }
 
     /** dx = dy·SiLU'(x) (overwritten). */
     public static void backward(Context ctx, Tensor dx, Tensor dy, Tensor x) {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_silu_backward(Handles.ctx(ctx), Handles.tensor(Objects.requireNonNull(dx, "dx")),
-                Handles.tensor(Objects.requireNonNull(dy, "dy")), Handles.tensor(Objects.requireNonNull(x, "x"))));
+                Handles.tensor(Objects.requireNonNull(dy, "dy")), Handles.tensor(Objects.requireNonNull(x, "x"))), ctx, dx, dy, x);
     }
 }

@@ -21,6 +21,6 @@ public final class TimestepEmbedding {
         Objects.requireNonNull(ctx, "ctx");
         Objects.requireNonNull(t, "t");
         Native.check(D4jNative.d4j_timestep_embedding(Handles.ctx(ctx),
-                Handles.tensor(Objects.requireNonNull(out, "out")), t, t.length, maxPeriod));
+                Handles.tensor(Objects.requireNonNull(out, "out")), t, t.length, maxPeriod), ctx, out);
     }
 }

@@ -14,13 +14,13 @@ public final class Upsample {
     public static void forward(Context ctx, Tensor y, Tensor x) {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_upsample_nearest2x_forward(Handles.ctx(ctx),
-                Handles.tensor(Objects.requireNonNull(y, "y")), Handles.tensor(Objects.requireNonNull(x, "x"))));
+                Handles.tensor(Objects.requireNonNull(y, "y")), Handles.tensor(Objects.requireNonNull(x, "x"))), ctx, y, x);
     }
 
     /** dx (N, H, W, C) = the sum of each 2×2 block of dy (overwritten). */
     public static void backward(Context ctx, Tensor dx, Tensor dy) {
         Objects.requireNonNull(ctx, "ctx");
         Native.check(D4jNative.d4j_upsample_nearest2x_backward(Handles.ctx(ctx),
-                Handles.tensor(Objects.requireNonNull(dx, "dx")), Handles.tensor(Objects.requireNonNull(dy, "dy"))));
+                Handles.tensor(Objects.requireNonNull(dx, "dx")), Handles.tensor(Objects.requireNonNull(dy, "dy"))), ctx, dx, dy);
     }
 }
