@@ -139,4 +139,40 @@ class SafetensorsTest {
                 () -> Safetensors.write(dir.resolve("x"), Map.of("__metadata__", new Safetensors.Entry(new long[] {1},
                         new float[1])), null));
     }
+
+    /** A file whose header is {@code header} (padded with spaces to 8 bytes) and {@code dataBytes} zero bytes of data. */
+    private Path handWritten(String name, String header, int dataBytes) throws IOException {
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - h.length % 8) % 8;
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length + pad + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length + pad).put(h);
+        for (int i = 0; i < pad; i++) {
+            b.put((byte) ' ');
+        }
+        Path f = dir.resolve(name);
+        Files.write(f, b.array());
+        return f;
+    }
+
+    /** 40 kB of nested brackets overflowed the parser's stack; now one IOException names the file and the depth. */
+    @Test
+    void deeplyNestedHeadersAreRefusedWithTheDepth() throws IOException {
+        String deep = "[".repeat(20_000) + "]".repeat(20_000);
+        for (String header : new String[] {deep, "{\"a\":" + deep + "}", "{\"x\":{\"y\":".repeat(40) + "1" + "}}".repeat(40)}) {
+            Path f = handWritten("deep.safetensors", header, 0);
+            IOException e = assertThrows(IOException.class, () -> Safetensors.read(f));
+            System.out.println("nested header: " + e.getMessage());
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("deeper than " + Json.MAX_DEPTH),
+                    e.getMessage());
+        }
+        // the depth a safetensors header needs (3) and well beyond it still parse
+        String ok = "{\"a\":" + "[".repeat(Json.MAX_DEPTH - 1) + "]".repeat(Json.MAX_DEPTH - 1) + "}";
+        assertTrue(Json.parse(ok) instanceof Map<?, ?>);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Json.parse("[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1)));
+        assertTrue(e.getMessage().contains("depth " + (Json.MAX_DEPTH + 1)), e.getMessage());
+        assertEquals("\u00e9A", Json.parse("\"\\u00e9\\u0041\""));
+        e = assertThrows(IllegalArgumentException.class, () -> Json.parse("\"\\u+0zz\""));
+        assertTrue(e.getMessage().contains("bad \\u escape"), e.getMessage());
+    }
 }
