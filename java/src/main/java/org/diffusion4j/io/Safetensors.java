@@ -33,12 +33,16 @@ public final class Safetensors {
         public Entry {
             Objects.requireNonNull(shape, "shape");
             Objects.requireNonNull(data, "data");
-            long n = 1;
+            boolean empty = Arrays.stream(shape).anyMatch(d -> d == 0); // no elements, however large the other extents
+            long n = empty ? 0 : 1;
             for (long d : shape) {
                 if (d < 0) {
                     throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " has a negative dimension");
                 }
-                n *= d;
+                if (!empty && n > Long.MAX_VALUE / d) { // the product would wrap (to 0 for [4, 2^62])
+                    throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds more than 2^63 values");
+                }
+                n = empty ? 0 : n * d;
             }
             if (n != data.length) {
                 throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " values, data has "
@@ -50,7 +54,10 @@ public final class Safetensors {
     /** What a file holds: tensors by name (in file order) and the string metadata. */
     public record Contents(Map<String, Entry> tensors, Map<String, String> metadata) {}
 
+    /** The longest JSON header read (the format's reference reader allows 100 MB). */
     private static final long MAX_HEADER = 100L << 20;
+    /** The most floats one tensor may hold: the longest Java array. */
+    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
     private Safetensors() {}
 
@@ -138,13 +145,13 @@ public final class Safetensors {
                 throw new IOException(file + ": truncated: " + size + " bytes, shorter than the 8-byte header length");
             }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, len, 0);
+            readFully(file, ch, len, 0);
             long headerLen = len.flip().getLong();
             if (headerLen < 2 || headerLen > MAX_HEADER || 8 + headerLen > size) {
                 throw new IOException(file + ": header length " + headerLen + " does not fit the file's " + size + " bytes");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, hb, 8);
+            readFully(file, ch, hb, 8);
             Object parsed;
             try {
                 parsed = Json.parse(new String(hb.array(), StandardCharsets.UTF_8));
@@ -188,13 +195,20 @@ public final class Safetensors {
                         + dataSize);
             }
             Map<String, Entry> tensors = new LinkedHashMap<>();
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
             for (Object[] s : specs) {
                 long begin = (Long) s[2];
                 long end = (Long) s[3];
-                ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, data, dataStart + begin);
-                float[] values = new float[(int) ((end - begin) / 4)];
-                data.flip().asFloatBuffer().get(values);
+                float[] values = new float[(int) ((end - begin) / 4)]; // spec() bounded the count by MAX_ELEMENTS
+                long pos = dataStart + begin;
+                for (int done = 0; done < values.length;) { // in chunks: a tensor may span more than 2 GB
+                    int n = Math.min(values.length - done, chunk.capacity() / 4);
+                    chunk.clear().limit(4 * n);
+                    readFully(file, ch, chunk, pos);
+                    chunk.flip().asFloatBuffer().get(values, done, n);
+                    done += n;
+                    pos += 4L * n;
+                }
                 tensors.put((String) s[0], new Entry((long[]) s[1], values));
             }
             return new Contents(tensors, metadata);
@@ -205,6 +219,9 @@ public final class Safetensors {
         if (!(value instanceof Map<?, ?> m)) {
             throw new IOException(file + ": tensor \"" + name + "\" is not described by an object");
         }
+        if (!m.containsKey("dtype")) {
+            throw new IOException(file + ": tensor \"" + name + "\" has no dtype");
+        }
         if (!"F32".equals(m.get("dtype"))) {
             throw new IOException(file + ": tensor \"" + name + "\" has dtype " + m.get("dtype") + "; only F32 is supported");
         }
@@ -213,15 +230,22 @@ public final class Safetensors {
             throw new IOException(file + ": tensor \"" + name + "\" lacks a shape or a [begin, end] data_offsets");
         }
         long[] shape = new long[shapeList.size()];
-        long count = 1;
         for (int d = 0; d < shape.length; d++) {
             if (!(shapeList.get(d) instanceof Long v) || v < 0) {
                 throw new IOException(file + ": tensor \"" + name + "\" has a bad shape " + shapeList);
             }
             shape[d] = v;
-            count *= v;
-            if (count > Integer.MAX_VALUE) {
-                throw new IOException(file + ": tensor \"" + name + "\" is too large for one Java array");
+        }
+        // checked before each multiplication: [4, 2^62] must not wrap to 0 elements
+        long count = 0;
+        if (Arrays.stream(shape).noneMatch(v -> v == 0)) { // a zero extent anywhere: no elements, whatever the others
+            count = 1;
+            for (long v : shape) {
+                if (count > MAX_ELEMENTS / v) {
+                    throw new IOException(file + ": tensor \"" + name + "\" has shape " + shapeList + ", more than "
+                            + MAX_ELEMENTS + " elements (the most one Java array holds)");
+                }
+                count *= v;
             }
         }
         if (!(offsets.get(0) instanceof Long begin) || !(offsets.get(1) instanceof Long end) || begin < 0 || end < begin
@@ -236,12 +260,12 @@ public final class Safetensors {
         return new Object[] {name, shape, begin, end};
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+    private static void readFully(Path file, FileChannel ch, ByteBuffer b, long position) throws IOException {
         long pos = position;
         while (b.hasRemaining()) {
             int n = ch.read(b, pos);
             if (n < 0) {
-                throw new IOException("unexpected end of file at byte " + pos);
+                throw new IOException(file + ": unexpected end of file at byte " + pos + " (truncated while being read?)");
             }
             pos += n;
         }

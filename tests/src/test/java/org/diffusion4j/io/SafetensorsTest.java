@@ -75,11 +75,16 @@ class SafetensorsTest {
         assertEquals("pt", c.metadata().get("format"));
     }
 
-    @Test
-    void corruptOrTruncatedFilesAreNamed() throws IOException {
+    /** The bytes of a valid file of {@link #sample()}. */
+    private byte[] goodFile() throws IOException {
         Path good = dir.resolve("good.safetensors");
         Safetensors.write(good, sample(), Map.of("step", "1"));
-        byte[] bytes = Files.readAllBytes(good);
+        return Files.readAllBytes(good);
+    }
+
+    @Test
+    void corruptOrTruncatedFilesAreNamed() throws IOException {
+        byte[] bytes = goodFile();
         Path f = dir.resolve("bad.safetensors");
 
         Files.write(f, java.util.Arrays.copyOf(bytes, bytes.length - 5));
@@ -174,5 +179,67 @@ class SafetensorsTest {
         assertEquals("\u00e9A", Json.parse("\"\\u00e9\\u0041\""));
         e = assertThrows(IllegalArgumentException.class, () -> Json.parse("\"\\u+0zz\""));
         assertTrue(e.getMessage().contains("bad \\u escape"), e.getMessage());
+    }
+
+    /** Shapes whose element count overflows a long (or a Java array) are refused before anything is allocated. */
+    @Test
+    void overflowingShapesAreRefused() throws IOException {
+        // 4·2^62 wraps to 0 elements, which matched data_offsets [0, 0]: a tensor of shape [4, 2^62] with no data
+        String[] shapes = {"[4,4611686018427387904]", "[2,2,4611686018427387904]", "[2,9223372036854775807]",
+            "[4294967296,4294967296]", "[65536,65536]", "[3037000500,3037000500]"};
+        for (String shape : shapes) {
+            Path f = handWritten("overflow.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape
+                    + ",\"data_offsets\":[0,0]}}", 0);
+            IOException e = assertThrows(IOException.class, () -> Safetensors.read(f), shape);
+            System.out.println("shape " + shape + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("tensor \"w\"")
+                    && e.getMessage().contains("shape"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Safetensors.Entry(new long[] {4, 1L << 62}, new float[0]));
+        // a zero extent means no elements, however large the others
+        Path empty = handWritten("empty.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,4,0],"
+                + "\"data_offsets\":[0,0]}}", 0);
+        assertEquals(0, Safetensors.read(empty).tensors().get("w").data().length);
+    }
+
+    /** A header length beyond the file, beyond the format's maximum or negative: one IOException naming the file. */
+    @Test
+    void headerLengthsBeyondTheFileAreRefused() throws IOException {
+        byte[] bytes = goodFile();
+        Path f = dir.resolve("bad.safetensors");
+        for (long len : new long[] {bytes.length - 7, bytes.length, 99_000_000L, 200_000_000L, Long.MAX_VALUE, -8, 0, 1}) {
+            byte[] b = bytes.clone();
+            ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, len);
+            Files.write(f, b);
+            IOException e = assertThrows(IOException.class, () -> Safetensors.read(f), "header length " + len);
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("header length " + len),
+                    e.getMessage());
+        }
+    }
+
+    /** Offsets that overlap, leave gaps, run backwards, past the data or are not integers; dtype absent or unknown. */
+    @Test
+    void badOffsetsAndDtypesNameTheTensor() throws IOException {
+        String two = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":%s},"
+                + "\"b\":{\"dtype\":%s,\"shape\":[1],\"data_offsets\":%s}}";
+        String[][] cases = {
+            {"[0,8]", "\"F32\"", "[4,8]", "\"b\""}, // overlap
+            {"[0,8]", "\"F32\"", "[12,16]", "\"b\""}, // gap
+            {"[8,0]", "\"F32\"", "[8,12]", "\"a\""}, // backwards
+            {"[0,8]", "\"F32\"", "[8,400]", "\"b\""}, // past the data
+            {"[0,-8]", "\"F32\"", "[8,12]", "\"a\""},
+            {"[\"0\",8]", "\"F32\"", "[8,12]", "\"a\""},
+            {"[0,8,12]", "\"F32\"", "[8,12]", "\"a\""},
+            {"[0,8]", "\"I64\"", "[8,12]", "\"b\""},
+            {"[0,8]", "7", "[8,12]", "\"b\""},
+        };
+        for (String[] c : cases) {
+            Path f = handWritten("offsets.safetensors", String.format(two, c[0], c[1], c[2]), 12);
+            IOException e = assertThrows(IOException.class, () -> Safetensors.read(f), String.join(" ", c));
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("tensor " + c[3]), e.getMessage());
+        }
+        Path f = handWritten("nodtype.safetensors", "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(f));
+        assertTrue(e.getMessage().contains("tensor \"a\"") && e.getMessage().contains("dtype"), e.getMessage());
     }
 }
