@@ -64,14 +64,26 @@ public final class Checkpoint {
         return Long.parseLong(contents.metadata().getOrDefault("step", "0"));
     }
 
-    /** The length T of the linear noise schedule the model was trained with (1000 when absent). */
+    /** The longest noise schedule a checkpoint may name (the DDPM papers use 1000 to 4000 steps). */
+    static final int MAX_TIMESTEPS = 100_000;
+
+    /**
+     * The length T of the linear noise schedule the model was trained with (1000 when absent).
+     *
+     * @throws IOException when the metadata timesteps is not an integer in [1, 100000]
+     */
     public int timesteps() throws IOException {
         String t = contents.metadata().getOrDefault("timesteps", "1000");
+        int v;
         try {
-            return Integer.parseInt(t);
+            v = Integer.parseInt(t);
         } catch (NumberFormatException e) {
             throw new IOException(file + ": metadata timesteps is \"" + t + "\", not an integer", e);
         }
+        if (v < 1 || v > MAX_TIMESTEPS) {
+            throw new IOException(file + ": metadata timesteps is " + v + "; it must be 1 to " + MAX_TIMESTEPS);
+        }
+        return v;
     }
 
     /** The class names by label, or an empty list when the checkpoint does not name them. */
