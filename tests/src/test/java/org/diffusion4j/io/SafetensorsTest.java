@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.AbstractMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -241,5 +243,87 @@ class SafetensorsTest {
         Path f = handWritten("nodtype.safetensors", "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
         IOException e = assertThrows(IOException.class, () -> Safetensors.read(f));
         assertTrue(e.getMessage().contains("tensor \"a\"") && e.getMessage().contains("dtype"), e.getMessage());
+    }
+
+    private Set<String> files() throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
+    }
+
+    /** The saved file has the mode any new file in its directory gets (0644 under umask 022), not a temp file's 0600. */
+    @Test
+    void savedFileHasTheModeOfANewFile() throws IOException {
+        Path probe = Files.createFile(dir.resolve("probe"));
+        Path f = dir.resolve("ckpt.safetensors");
+        Safetensors.write(f, sample(), Map.of());
+        Safetensors.write(f, sample(), Map.of()); // replacing too
+        assertEquals(PosixFilePermissions.toString(Files.getPosixFilePermissions(probe)),
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+        System.out.println("saved checkpoint mode: " + PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+    }
+
+    /**
+     * A writer killed with SIGKILL half-way through a save (a child JVM) leaves the previous
+     * checkpoint intact beside its partial file; the next save removes that partial and leaves
+     * none of its own, touching nothing else: not another target's partial, not a partial whose
+     * writer still holds it, not other files.
+     */
+    @Test
+    void aKilledSaveKeepsThePreviousCheckpointAndTheNextSaveCleansUp() throws Exception {
+        Path f = dir.resolve("ckpt.safetensors");
+        Safetensors.write(f, sample(), Map.of("step", "1"));
+        byte[] before = Files.readAllBytes(f);
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                KilledSaveChild.class.getName(), f.toString()).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            StringBuilder seen = new StringBuilder();
+            while ((line = out.readLine()) != null && !line.equals("MID-WRITE")) {
+                seen.append(line).append('\n');
+            }
+            assertEquals("MID-WRITE", line, "the child never reached the middle of its save: " + seen);
+            child.destroyForcibly(); // SIGKILL: no finally block, no shutdown hook runs
+            assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertArrayEquals(before, Files.readAllBytes(f), "the previous checkpoint is untouched");
+        Set<String> left = files();
+        left.remove("ckpt.safetensors");
+        assertEquals(1, left.size(), "the killed writer's partial file: " + left);
+        String partial = left.iterator().next();
+        assertTrue(partial.startsWith("ckpt.safetensors.") && partial.endsWith(".partial"), partial);
+        assertTrue(Files.size(dir.resolve(partial)) > 1_000_000, "it died with a megabyte written");
+
+        // beside it: another target's leftover, a partial still held by a live writer, unrelated files
+        Set<String> others = Set.of("other.safetensors.0123456789abcdef.partial", "ckpt.safetensors.bak",
+                "ckpt.safetensors.partial", "ckpt.safetensors.xyz.partial");
+        for (String o : others) {
+            Files.write(dir.resolve(o), new byte[] {1, 2, 3});
+        }
+        Path held = dir.resolve("ckpt.safetensors.fedcba9876543210.partial");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(held, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE); java.nio.channels.FileLock lock = ch.lock()) {
+            Map<String, Safetensors.Entry> next = Map.of("w", new Safetensors.Entry(new long[] {1}, new float[] {2f}));
+            Safetensors.write(f, next, Map.of("step", "2"));
+            assertEquals("2", Safetensors.read(f).metadata().get("step"));
+            Set<String> want = new java.util.HashSet<>(others);
+            want.add("ckpt.safetensors");
+            want.add(held.getFileName().toString());
+            assertEquals(want, files(), "the dead writer's partial is gone, nothing else is");
+        }
+    }
+
+    /** A partial file of a writer that crashed earlier (no lock held) is removed by the next save of that target. */
+    @Test
+    void aCrashedWritersPartialIsRemovedByTheNextSave() throws IOException {
+        Path f = dir.resolve("ckpt.safetensors");
+        Safetensors.write(f, sample(), Map.of("step", "1"));
+        byte[] before = Files.readAllBytes(f);
+        Files.write(dir.resolve("ckpt.safetensors.00000000deadbeef.partial"), java.util.Arrays.copyOf(before, 100));
+        assertArrayEquals(before, Files.readAllBytes(f));
+        Safetensors.write(f, sample(), Map.of("step", "2"));
+        assertEquals(Set.of("ckpt.safetensors"), files());
     }
 }
