@@ -23,7 +23,7 @@ public final class NoiseSchedule {
     }
 
     /** The longest schedule accepted (bounds what a checkpoint may ask to allocate). */
-    public static final int MAX_TIMESTEPS = 1_000_000;
+    public static final int MAX_TIMESTEPS = 100_000;
 
     private final Kind kind;
     private final double betaStart;

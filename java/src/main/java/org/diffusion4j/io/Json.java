@@ -8,11 +8,16 @@ import java.util.Map;
 /**
  * The small JSON subset safetensors headers use — objects, arrays, strings, integers — read into
  * Map/List/String/Long and written back. Malformed text raises IllegalArgumentException with the
- * character position.
+ * character position; so does nesting deeper than {@link #MAX_DEPTH} (the parser recurses, and a
+ * header of nested brackets would otherwise overflow the thread's stack).
  */
 final class Json {
+    /** The deepest nesting of objects and arrays read; a safetensors header needs 3. */
+    static final int MAX_DEPTH = 64;
+
     private final String s;
     private int i;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
@@ -44,11 +49,13 @@ final class Json {
             throw error("ends early");
         }
         char c = s.charAt(i);
-        if (c == '{') {
-            return object();
-        }
-        if (c == '[') {
-            return array();
+        if (c == '{' || c == '[') {
+            if (++depth > MAX_DEPTH) {
+                throw error("nests deeper than " + MAX_DEPTH + " levels (depth " + depth + ")");
+            }
+            Object v = c == '{' ? object() : array();
+            depth--;
+            return v;
         }
         if (c == '"') {
             return string();
@@ -134,7 +141,17 @@ final class Json {
                         if (i + 4 > s.length()) {
                             throw error("has a short \\u escape");
                         }
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        int code = 0;
+                        for (int k = 0; k < 4; k++) {
+                            char h = s.charAt(i + k); // ASCII hex only (Character.digit takes other scripts' digits)
+                            int d = h >= '0' && h <= '9' ? h - '0'
+                                    : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                            if (d < 0) {
+                                throw error("has a bad \\u escape \"\\u" + s.substring(i, i + 4) + "\"");
+                            }
+                            code = code * 16 + d;
+                        }
+                        b.append((char) code);
                         i += 4;
                     }
                     default -> throw error("has an unknown escape \\" + e);

@@ -15,21 +15,49 @@ import java.util.stream.Collectors;
 public record UNetConfig(int imageSize, int channels, int baseChannels, int[] multipliers, int resBlocks,
         int[] attentionResolutions, int heads, int groups, float dropout, int classes, int embDim) {
 
+    // Bounds on every size, so that a configuration read from a file cannot ask for an absurd
+    // allocation (or overflow an int): far above any network this library trains.
+    static final int MAX_IMAGE_SIZE = 4096;
+    static final int MAX_IMAGE_CHANNELS = 64;
+    static final int MAX_BASE_CHANNELS = 4096;
+    static final int MAX_LEVELS = 8;
+    static final int MAX_MULTIPLIER = 64;
+    static final int MAX_WIDTH = 8192; // base channels × multiplier, the widest level
+    static final int MAX_RES_BLOCKS = 16;
+    static final int MAX_ATTENTION_RESOLUTIONS = 16;
+    static final int MAX_HEADS = 1024;
+    static final int MAX_GROUPS = 1024;
+    static final int MAX_CLASSES = 100_000;
+    static final int MAX_EMB_DIM = 16384;
+
     public UNetConfig {
         Objects.requireNonNull(multipliers, "multipliers");
         Objects.requireNonNull(attentionResolutions, "attentionResolutions");
         multipliers = multipliers.clone();
         attentionResolutions = attentionResolutions.clone();
-        if (imageSize < 1 || channels < 1 || baseChannels < 1 || resBlocks < 1 || heads < 1 || groups < 1 || embDim < 2
-                || classes < 0 || multipliers.length == 0) {
-            throw new IllegalArgumentException("bad U-Net configuration: " + this);
+        bound("imageSize", imageSize, 1, MAX_IMAGE_SIZE);
+        bound("channels", channels, 1, MAX_IMAGE_CHANNELS);
+        bound("baseChannels", baseChannels, 1, MAX_BASE_CHANNELS);
+        bound("multipliers.length", multipliers.length, 1, MAX_LEVELS);
+        for (int level = 0; level < multipliers.length; level++) {
+            bound("multipliers[" + level + "]", multipliers[level], 1, MAX_MULTIPLIER);
+            bound("baseChannels × multipliers[" + level + "]", baseChannels * multipliers[level], 1, MAX_WIDTH);
         }
+        bound("resBlocks", resBlocks, 1, MAX_RES_BLOCKS);
+        bound("attentionResolutions.length", attentionResolutions.length, 0, MAX_ATTENTION_RESOLUTIONS);
+        for (int i = 0; i < attentionResolutions.length; i++) {
+            bound("attentionResolutions[" + i + "]", attentionResolutions[i], 1, imageSize);
+        }
+        bound("heads", heads, 1, MAX_HEADS);
+        bound("groups", groups, 1, MAX_GROUPS);
+        bound("classes", classes, 0, MAX_CLASSES);
+        bound("embDim", embDim, 2, MAX_EMB_DIM);
         if (embDim % 2 != 0) {
             throw new IllegalArgumentException("embDim is " + embDim + "; the sinusoidal embedding needs an even width");
         }
         int size = imageSize;
         for (int level = 0; level < multipliers.length; level++) {
-            if (multipliers[level] < 1 || baseChannels * multipliers[level] % groups != 0) {
+            if (baseChannels * multipliers[level] % groups != 0) {
                 throw new IllegalArgumentException("level " + level + ": " + baseChannels + "×" + multipliers[level]
                         + " channels do not split into " + groups + " groups");
             }
@@ -110,15 +138,50 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
     }
 
     /**
-     * Reads what {@link #toMetadata} wrote.
+     * Reads what {@link #toMetadata} wrote, bounding every size before anything is built from it:
+     * image size 1..4096, image channels 1..64, base channels 1..4096, 1..8 multipliers of
+     * 1..64 with base × multiplier at most 8192, 1..16 residual blocks, at most 16 attention
+     * resolutions within the image size, 1..1024 heads and groups, 0..100000 classes, time
+     * embedding 2..16384, dropout in [0, 1).
      *
-     * @throws IllegalArgumentException naming the missing or malformed key
+     * @throws IllegalArgumentException naming the missing, malformed or out-of-range key
      */
     public static UNetConfig fromMetadata(Map<String, String> m) {
-        return new UNetConfig(integer(m, "unet.image_size"), integer(m, "unet.channels"), integer(m, "unet.base_channels"),
-                ints(m, "unet.multipliers"), integer(m, "unet.res_blocks"), ints(m, "unet.attention_resolutions"),
-                integer(m, "unet.heads"), integer(m, "unet.groups"), (float) number(m, "unet.dropout"),
-                integer(m, "unet.classes"), integer(m, "unet.emb_dim"));
+        int imageSize = integer(m, "unet.image_size", 1, MAX_IMAGE_SIZE);
+        int channels = integer(m, "unet.channels", 1, MAX_IMAGE_CHANNELS);
+        int base = integer(m, "unet.base_channels", 1, MAX_BASE_CHANNELS);
+        int[] multipliers = ints(m, "unet.multipliers", 1, MAX_LEVELS, 1, MAX_MULTIPLIER);
+        for (int mult : multipliers) {
+            if (base * mult > MAX_WIDTH) {
+                throw new IllegalArgumentException("U-Net configuration: unet.multipliers " + m.get("unet.multipliers")
+                        + " with unet.base_channels " + base + " make a level " + base * mult + " channels wide; at most "
+                        + MAX_WIDTH);
+            }
+        }
+        int resBlocks = integer(m, "unet.res_blocks", 1, MAX_RES_BLOCKS);
+        int[] attention = ints(m, "unet.attention_resolutions", 0, MAX_ATTENTION_RESOLUTIONS, 1, imageSize);
+        int heads = integer(m, "unet.heads", 1, MAX_HEADS);
+        int groups = integer(m, "unet.groups", 1, MAX_GROUPS);
+        double dropout = number(m, "unet.dropout");
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("U-Net configuration: unet.dropout is " + m.get("unet.dropout")
+                    + "; it must be in [0, 1)");
+        }
+        int classes = integer(m, "unet.classes", 0, MAX_CLASSES);
+        int embDim = integer(m, "unet.emb_dim", 2, MAX_EMB_DIM);
+        try {
+            return new UNetConfig(imageSize, channels, base, multipliers, resBlocks, attention, heads, groups,
+                    (float) dropout, classes, embDim);
+        } catch (IllegalArgumentException e) { // sizes in range that do not fit together (groups, halving, parity)
+            throw new IllegalArgumentException("U-Net configuration (unet.*): " + e.getMessage(), e);
+        }
+    }
+
+    private static void bound(String field, int v, int min, int max) {
+        if (v < min || v > max) {
+            throw new IllegalArgumentException("U-Net configuration: " + field + " is " + v + "; it must be " + min + " to "
+                    + max);
+        }
     }
 
     private static String join(int[] v) {
@@ -133,12 +196,15 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         return v;
     }
 
-    private static int integer(Map<String, String> m, String key) {
+    private static int integer(Map<String, String> m, String key, int min, int max) {
+        int v;
         try {
-            return Integer.parseInt(value(m, key));
+            v = Integer.parseInt(value(m, key));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + m.get(key) + "\", not an integer");
         }
+        bound(key, v, min, max);
+        return v;
     }
 
     private static double number(Map<String, String> m, String key) {
@@ -149,16 +215,28 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         }
     }
 
-    private static int[] ints(Map<String, String> m, String key) {
+    /** A comma-separated list of minCount..maxCount integers, each in [min, max]. */
+    private static int[] ints(Map<String, String> m, String key, int minCount, int maxCount, int min, int max) {
         String v = value(m, key);
-        if (v.isEmpty()) {
-            return new int[0];
+        String[] parts = v.isEmpty() ? new String[0] : v.split(",", -1);
+        if (parts.length < minCount || parts.length > maxCount) {
+            throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + v + "\", " + parts.length
+                    + " values; it must have " + minCount + " to " + maxCount);
         }
-        try {
-            return Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + v + "\", not integers like 1,2,2");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Integer.parseInt(parts[i]);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + v
+                        + "\", not integers like 1,2,2");
+            }
+            if (out[i] < min || out[i] > max) {
+                throw new IllegalArgumentException("U-Net configuration: " + key + " is \"" + v + "\"; each value must be "
+                        + min + " to " + max);
+            }
         }
+        return out;
     }
 
     @Override
