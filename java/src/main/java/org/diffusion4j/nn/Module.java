@@ -24,11 +24,12 @@ import org.diffusion4j.internal.Handles;
  *
  * <p>Threads: the parameters can be shared by threads that each own a context. Forward passes
  * on different contexts may run at the same time, and a backward pass uses the state its own
- * context's last forward saved. Gradients, however, live in the shared {@link Param}s: training
- * is single-context — backward passes on different contexts must not overlap in time (the
- * U-Net refuses overlapping calls), and nothing may write the weights (loading, an optimiser
- * step) while another thread runs the module. On CUDA each context has its own stream:
- * synchronize the context that wrote the weights or gradients before another context uses them.
+ * context's last forward saved. Gradients, however, live in the shared {@link Param}s, which
+ * belong to the context that built the module: training is single-context — a backward pass on
+ * another context is refused by the native rule that an op writes only its own context's
+ * tensors — and nothing may write the weights (loading, an optimiser step) while another thread
+ * runs the module. On CUDA the native core also refuses reads of another context's tensors
+ * (each context has its own stream), so sharing across contexts works on the CPU only for now.
  *
  * <p>The context a module is built on makes its parameters and must stay open while the module
  * is used; a call on a context of another device is refused. Closing the module frees its

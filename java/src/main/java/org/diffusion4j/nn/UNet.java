@@ -223,8 +223,8 @@ public final class UNet extends Module implements Denoiser {
     /**
      * Back-propagates ∂L/∂output (the shape of ctx's last forward result) through the network
      * with the state ctx's last {@link #forward} saved, adding every parameter's gradient. The
-     * gradients are shared by all contexts: backward calls on different contexts must not
-     * overlap in time (an overlapping call is refused).
+     * gradients belong to the context that built the model: a backward pass on another context
+     * is refused, and so is an overlapping call.
      *
      * @throws IllegalStateException when ctx ran no forward pass, or another thread is in backward
      */
