@@ -29,12 +29,23 @@ public final class Checkpoint {
     private final Safetensors.Contents contents;
     private final UNetConfig config;
     private final GaussianDiffusion diffusion;
+    private final long step;
 
-    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, GaussianDiffusion diffusion) {
+    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, GaussianDiffusion diffusion)
+            throws IOException {
         this.file = file;
         this.contents = contents;
         this.config = config;
         this.diffusion = diffusion;
+        String s = contents.metadata().getOrDefault("step", "0");
+        try {
+            this.step = Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new IOException(file + ": metadata step is \"" + s + "\", not an integer", e);
+        }
+        if (step < 0) {
+            throw new IOException(file + ": metadata step is " + step + "; it must be >= 0");
+        }
     }
 
     /**
@@ -87,7 +98,7 @@ public final class Checkpoint {
 
     /** The optimisation steps the weights have seen. */
     public long step() {
-        return Long.parseLong(contents.metadata().getOrDefault("step", "0"));
+        return step;
     }
 
     /** The diffusion process the model was trained with (schedule, parameterisation, loss). */

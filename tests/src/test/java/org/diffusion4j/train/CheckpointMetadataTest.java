@@ -77,4 +77,13 @@ class CheckpointMetadataTest {
             assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("timesteps"), e.getMessage());
         }
     }
+
+    @Test
+    void aBadStepIsNamed() throws IOException {
+        for (String v : new String[] {"x", "-4"}) {
+            Path f = checkpoint("step", v);
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.read(f), v);
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("step"), e.getMessage());
+        }
+    }
 }

@@ -340,4 +340,33 @@ class TrainerTest {
                     DIFFUSION.withVariance(org.diffusion4j.diffusion.VarianceType.LEARNED_RANGE), CONFIG));
         }
     }
+
+    /** Initial weights come from their own key of the seed and leave the context's stream where it was. */
+    @Test
+    void weightInitialisationHasItsOwnStream() {
+        try (Context ctx = Context.create(Device.cpu(), 3)) {
+            ctx.setRng(3, 17);
+            float[] a;
+            float[] b;
+            float[] c;
+            try (UNet net = new UNet(ctx, TINY, 5)) {
+                a = net.parameters().get(0).value().toArray();
+            }
+            assertEquals(3, ctx.seed());
+            assertEquals(17, ctx.rngOffset(), "building a model must not move the context's stream");
+            try (UNet net = new UNet(ctx, TINY, 5)) {
+                b = net.parameters().get(0).value().toArray();
+            }
+            try (UNet net = new UNet(ctx, TINY, 6)) {
+                c = net.parameters().get(0).value().toArray();
+            }
+            assertArrayEquals(a, b, "same seed, same weights");
+            assertFalse(java.util.Arrays.equals(a, c), "another seed, other weights");
+            // the trainer's noise stream is another key of the same seed
+            try (UNet net = new UNet(ctx, TINY, 42); Trainer t = new Trainer(ctx, net, DIFFUSION, CONFIG)) {
+                assertEquals(org.diffusion4j.Seeds.derive(42, org.diffusion4j.Seeds.Purpose.TRAINING_NOISE), ctx.seed());
+                assertFalse(ctx.seed() == org.diffusion4j.Seeds.derive(42, org.diffusion4j.Seeds.Purpose.WEIGHT_INIT));
+            }
+        }
+    }
 }
