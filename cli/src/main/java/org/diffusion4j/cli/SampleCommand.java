@@ -13,17 +13,13 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
-import org.diffusion4j.diffusion.DdimSampler;
-import org.diffusion4j.diffusion.DdpmSampler;
-import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.Sampler;
-import org.diffusion4j.diffusion.Spacing;
-import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.Checkpoint;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,16 +36,6 @@ import picocli.CommandLine.Spec;
         + "PNG per image at its native size (label in the name), labels.csv (file, label, class) and grid.png, a row "
         + "per label, magnified 2x."})
 final class SampleCommand implements Callable<Integer> {
-    /** The samplers; lower-case names on the command line. */
-    enum Kind {
-        DDIM, DDPM;
-
-        @Override
-        public String toString() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-    }
-
     @Spec
     CommandSpec spec;
 
@@ -60,28 +46,8 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory.")
     Path outDir = Path.of("out/fashion-mnist/samples");
 
-    @Option(names = "--sampler", paramLabel = "S", description = "ddim (DDIM; deterministic at --eta 0) or ddpm (ancestral "
-            + "sampling with the checkpoint's variance, respaced to --steps).")
-    Kind kind = Kind.DDIM;
-
-    @Option(names = "--steps", paramLabel = "N", description = "Steps, from 1 to the checkpoint's T (default: 50 for ddim, "
-            + "T for ddpm; fewer DDPM steps respace the chain).")
-    Integer steps;
-
-    @Option(names = "--spacing", paramLabel = "KIND", description = "Which timesteps S steps visit: linspace, leading or "
-            + "trailing, as diffusers names them (default: trailing for ddim, linspace for ddpm).")
-    String spacing;
-
-    @Option(names = "--variance", paramLabel = "KIND", description = "DDPM's reverse variance: fixed_beta or "
-            + "fixed_beta_tilde (default: the checkpoint's).")
-    String variance;
-
-    @Option(names = "--eta", paramLabel = "ETA", description = "DDIM's eta: 0 deterministic, 1 DDPM-like noise.")
-    double eta = 0;
-
-    @Option(names = "--guidance", paramLabel = "W", description = "Classifier-free guidance weight w "
-            + "(eps = (w+1) eps(x,y) - w eps(x)); 0 is no guidance.")
-    double guidance = 3.0;
+    @Mixin
+    SamplerOptions sampling;
 
     @Option(names = "--labels", paramLabel = "L", description = "all, or labels separated by commas (0,3,9): a grid row each.")
     String labels = "all";
@@ -107,34 +73,15 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Check.nonNegative(spec, "--eta", eta);
-        Check.nonNegative(spec, "--guidance", guidance);
         Check.atLeast(spec, "--per-label", perLabel, 1);
         Check.atLeast(spec, "--count", count, 1);
-        if (spacing != null) {
-            Check.oneOf(spec, "--spacing", spacing, "linspace", "leading", "trailing");
-        }
-        if (variance != null) {
-            Check.oneOf(spec, "--variance", variance, "fixed_beta", "fixed_beta_tilde");
-        }
+        sampling.validate(spec);
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Device device = D4j.parseDevice(deviceName);
         Checkpoint checkpoint = Checkpoint.read(checkpointFile);
         Path dir = D4j.outputDir(outDir);
-        GaussianDiffusion diffusion = checkpoint.diffusion(); // the process the model was trained with
-        int tMax = diffusion.timesteps();
-        int nSteps = steps != null ? steps : kind == Kind.DDIM ? Math.min(50, tMax) : tMax;
-        Check.atLeast(spec, "--steps", nSteps, 1);
-        if (nSteps > tMax) {
-            throw Check.invalid(spec, "--steps", nSteps, "this checkpoint's T is " + tMax);
-        }
-        Spacing sp = Spacing.ofId(spacing != null ? spacing : kind == Kind.DDIM ? "trailing" : "linspace");
-        Sampler sampler = switch (kind) {
-            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, true);
-            case DDPM -> new DdpmSampler(variance == null ? diffusion : diffusion.withVariance(VarianceType.ofId(variance)),
-                    nSteps, sp, guidance, true);
-        };
+        Sampler sampler = sampling.build(spec, checkpoint.diffusion()); // the process the model was trained with
         UNetConfig config = checkpoint.config();
         List<String> names = className(checkpoint, config);
         boolean ema = !raw;
