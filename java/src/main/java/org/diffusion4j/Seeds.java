@@ -2,7 +2,7 @@ package org.diffusion4j;
 
 /**
  * Derives one independent 64-bit key per consumer from a user's seed, so that weight
- * initialisation, training noise, the trainer's random choices, data order and sampling never
+ * initialisation, training noise, the trainer's random choices, data order, sampling and evaluation never
  * share Philox words: training for a while and then sampling on the same context gives the same
  * images as sampling on a fresh one, and the first training steps' noise does not reuse the words
  * that initialised the weights. The key is SplitMix64's finaliser (Steele, Lea, Flood 2014) of
@@ -19,7 +19,11 @@ public final class Seeds {
         /** The trainer's per-step choices: timesteps and dropped labels. */
         TRAINING_CHOICES(0x7241_C401_0000_0003L),
         DATA_ORDER(0xDA7A_0DE5_0000_0004L),
-        SAMPLING(0x5A3F_1E00_0000_0005L);
+        SAMPLING(0x5A3F_1E00_0000_0005L),
+        /** The variational bound's draws of x_t ~ q(x_t | x_0) (Philox stream t, id = the image's index). */
+        BOUND_NOISE(0xB0D0_1E00_0000_0006L),
+        /** The variational bound's stratified timesteps. */
+        BOUND_TIMESTEPS(0xB0D0_7135_0000_0007L);
 
         private final long constant;
 
