@@ -282,6 +282,12 @@ d4j_status d4j_sum_per_sample(d4j_ctx* ctx, d4j_tensor* db, const d4j_tensor* dy
  * backward sums each 2×2 block of dy into dx (overwritten). */
 d4j_status d4j_upsample_nearest2x_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);
 d4j_status d4j_upsample_nearest2x_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy);
+/* Global average pooling: x (N, H, W, C) -> y (N, C), y[n, c] = (Σ over the H·W pixels of
+ * x[n, ., ., c]) / (H·W), the pixels summed in order in float32 (the same bits on both
+ * backends); the backward spreads dy (N, C) over dx (N, H, W, C): dx = dy / (H·W),
+ * overwritten. y must not be x, dx not dy. */
+d4j_status d4j_global_avg_pool_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x);
+d4j_status d4j_global_avg_pool_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy);
 /* Skip connections: a (..., Ca), b (..., Cb) -> y (..., Ca + Cb), channels of a
  * first; the backward splits dy into da and db (overwritten). */
 d4j_status d4j_concat_channels_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b);
@@ -309,6 +315,18 @@ d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* 
  * pred, target, dpred: (N, ...), all alike; dpred may be pred or target. */
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
                         const d4j_tensor* target, const float* weights);
+
+/* Softmax cross-entropy of a classifier's logits (N, K) against labels (N host ints, each in
+ * [0, K), non-NULL):
+ *   loss (one element)  = (1/N) Σ_n −log softmax(logits_n)[labels[n]],
+ *   dlogits (or NULL)   = (softmax(logits_n) − onehot(labels[n])) / N, overwritten; it may be logits.
+ * Numerically stable at any scale: each row subtracts its maximum m before exponentiating and
+ * its loss is (m − x_y) + log Σ_j exp(x_j − m), the log-sum-exp; a row's loss and gradient are
+ * the same function on both backends (same bits), and the rows' losses are summed in float64
+ * in a fixed order (the same bits on every run), as d4j_mse_loss does. A label out of range is
+ * D4J_ERR_INVALID_ARGUMENT naming its index and value. */
+d4j_status d4j_softmax_cross_entropy(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dlogits, const d4j_tensor* logits,
+                                     const int32_t* labels);
 
 /* ---- optimizer and weight averaging --------------------------------------------- */
 

@@ -47,6 +47,15 @@ public final class ConvLayer extends Module {
         return y;
     }
 
+    /**
+     * Accumulates the weight and bias gradients only, for a first layer whose input (the images)
+     * needs no gradient: the backward pass without its data half.
+     */
+    public void backwardWeights(Context ctx, Tensor dy) {
+        LayerState s = state(ctx);
+        Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, saved(s.input), stride, pad);
+    }
+
     /** Accumulates the weight and bias gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
     public Tensor backward(Context ctx, Tensor dy) {
         LayerState s = state(ctx);

@@ -1,0 +1,164 @@
+package org.diffusion4j.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.diffusion4j.Context;
+import org.diffusion4j.Device;
+import org.diffusion4j.data.FashionMnist;
+import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.data.ImageFolder;
+import org.diffusion4j.nn.FeatureNet;
+import org.diffusion4j.nn.FeatureNetConfig;
+import org.diffusion4j.train.ClassifierTrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code d4j train-classifier}: trains the evaluation suite's feature network
+ * ({@link FeatureNet}, the {@link FeatureNetConfig#small} layout) as a classifier on Fashion-MNIST
+ * or a folder of labelled images with {@link ClassifierTrainer}, printing the training loss and
+ * the held-out accuracy after every epoch, and writes the weights with that record as metadata.
+ */
+@Command(name = "train-classifier", description = {"Train the feature network of the evaluation suite (FID, class "
+        + "accuracy, precision/recall) as a classifier on Fashion-MNIST or a folder of labelled images, printing the "
+        + "training loss and the test accuracy after each epoch, and write its weights (safetensors, with the "
+        + "configuration, class names, data set and accuracy as metadata) to --out."})
+final class TrainClassifierCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = {"Training images: Fashion-MNIST IDX files (the train "
+            + "split), or a folder of same-size square images with one subfolder per class."})
+    Path data = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--test-data", paramLabel = "DIR", description = {"Held-out images, the same kinds as --data "
+            + "(for Fashion-MNIST its t10k split). Default: the t10k split of --data when --data holds Fashion-MNIST; "
+            + "required for a folder."})
+    Path testData;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Where to write the network (an existing file is never "
+            + "overwritten unless --force).")
+    Path out = Path.of("out/feature-net.safetensors");
+
+    @Option(names = "--force", description = "Replace --out if it exists.")
+    boolean force;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set.")
+    int epochs = 6;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Images per step.")
+    int batch = 128;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate (linear warm-up, then cosine decay "
+            + "to 0 at the last step).")
+    double lr = 5e-3;
+
+    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW weight decay.")
+    double weightDecay = 0.01;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Steps of linear learning-rate warm-up.")
+    int warmup = 100;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the initial weights and the data order.")
+    long seed = 0;
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
+    String device = "best";
+
+    @Option(names = "--quiet", description = "No progress lines (the per-epoch lines stay).")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws IOException {
+        Check.atLeast(spec, "--epochs", epochs, 1);
+        Check.atLeast(spec, "--batch", batch, 1);
+        Check.positive(spec, "--lr", lr);
+        Check.nonNegative(spec, "--weight-decay", weightDecay);
+        Check.atLeast(spec, "--warmup", warmup, 0);
+        if (Files.exists(out) && !force) {
+            throw new IllegalStateException(out + " exists; --force replaces it, or choose another --out");
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        D4j.printBackends(o);
+        Device dev = D4j.parseDevice(device);
+        ImageDataset train = load(data, FashionMnist.Split.TRAIN);
+        ImageDataset test;
+        if (testData != null) {
+            test = load(testData, FashionMnist.Split.TEST);
+        } else if (train instanceof FashionMnist) {
+            test = FashionMnist.load(data, FashionMnist.Split.TEST);
+        } else {
+            throw new IllegalArgumentException("--data " + data + " is a folder of images: give the held-out images with "
+                    + "--test-data");
+        }
+        if (train.classNames().isEmpty()) {
+            throw new IllegalArgumentException("--data " + data + ": the images have no classes (a classifier needs one "
+                    + "subfolder per class)");
+        }
+        if (train.height() != train.width()) {
+            throw new IllegalArgumentException("--data: the images are " + train.width() + "×" + train.height()
+                    + "; the feature network takes square images");
+        }
+        if (!test.classNames().equals(train.classNames())) {
+            throw new IllegalArgumentException("--test-data has classes " + test.classNames() + " but --data has "
+                    + train.classNames());
+        }
+        FeatureNetConfig config = FeatureNetConfig.small(train.height(), train.channels(), train.classNames().size());
+        ClassifierTrainer.Config cfg = new ClassifierTrainer.Config(batch, (float) lr, (float) weightDecay, warmup, epochs,
+                seed);
+        String dataName = describe(train, data, "train") + "; " + describe(test, testData == null ? data : testData, "test");
+        o.printf("data: %s%n", dataName);
+        o.printf("training %s on %s: %s%n", config, dev, cfg);
+        o.flush();
+        Progress progress = new Progress(o, quiet);
+        try (Context ctx = Context.create(dev, seed); FeatureNet net = new FeatureNet(ctx, config, seed);
+                ClassifierTrainer trainer = new ClassifierTrainer(ctx, net, cfg)) {
+            ClassifierTrainer.Summary summary = trainer.fit(train, test, new ClassifierTrainer.Listener() {
+                @Override
+                public void onSteps(long step, long totalSteps, double meanLoss, double seconds) {
+                    if (step % 100 == 0) {
+                        progress.report(String.format("step %5d/%d", step, totalSteps), (double) step / totalSteps,
+                                String.format("loss %.4f  %.1f steps/s", meanLoss, step / seconds));
+                    }
+                }
+
+                @Override
+                public void onEpoch(ClassifierTrainer.Epoch e) {
+                    o.printf("epoch %d/%d: train loss %.4f, test accuracy %.4f (%d steps, %.0f s)%n", e.epoch(), epochs,
+                            e.trainLoss(), e.testAccuracy(), e.steps(), e.seconds());
+                    o.flush();
+                }
+            });
+            Path parent = out.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            trainer.save(out, train.classNames(), dataName, summary);
+            o.printf("trained %d epochs in %.1f minutes; test accuracy %.4f%n", epochs, summary.seconds() / 60,
+                    summary.testAccuracy());
+            o.println("wrote " + out.toAbsolutePath() + " (" + Files.size(out) + " bytes)");
+        }
+        return 0;
+    }
+
+    private static String describe(ImageDataset d, Path dir, String split) {
+        String kind = d instanceof FashionMnist ? "Fashion-MNIST " + split : "images";
+        return kind + " (" + d.size() + ") from " + dir;
+    }
+
+    /** Fashion-MNIST's {@code split} when {@code dir} holds its IDX files, else a folder of images. */
+    private static ImageDataset load(Path dir, FashionMnist.Split split) throws IOException {
+        String prefix = split == FashionMnist.Split.TRAIN ? "train" : "t10k";
+        if (Files.isRegularFile(dir.resolve(prefix + "-images-idx3-ubyte.gz"))
+                || Files.isRegularFile(dir.resolve(prefix + "-images-idx3-ubyte"))
+                || (dir.equals(FashionMnist.DEFAULT_DIR) && !Files.exists(dir))) {
+            return FashionMnist.load(dir, split); // for the missing default, its error says which package to install
+        }
+        return ImageFolder.load(dir);
+    }
+}
