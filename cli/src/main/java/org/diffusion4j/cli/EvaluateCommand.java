@@ -1,0 +1,315 @@
+package org.diffusion4j.cli;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import org.diffusion4j.Context;
+import org.diffusion4j.Device;
+import org.diffusion4j.data.FashionMnist;
+import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.DdpmSampler;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.Spacing;
+import org.diffusion4j.diffusion.VarianceType;
+import org.diffusion4j.eval.Evaluator;
+import org.diffusion4j.eval.FeatureNetClassifier;
+import org.diffusion4j.eval.Generation;
+import org.diffusion4j.eval.ImageClassifier;
+import org.diffusion4j.eval.SampleScores;
+import org.diffusion4j.eval.VariationalBound;
+import org.diffusion4j.nn.FeatureNet;
+import org.diffusion4j.nn.UNet;
+import org.diffusion4j.train.Checkpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code d4j evaluate}: scores images in the feature network's features — a folder of PNGs
+ * (labels from its labels.csv when present), or N images sampled from a checkpoint — and prints
+ * a table of FID, class accuracy, precision and recall, each beside the floor of N real training
+ * images; {@code --bpd} adds the variational bound on the test set; {@code --ddim-table} scores
+ * the DDIM grid S ∈ {10, 20, 50, 100} × η ∈ {0, 0.5, 1} and the full DDPM chain with σ² = β and β̃.
+ * The table is also written as CSV and Markdown.
+ */
+@Command(name = "evaluate", description = {"Score images in the feature network's features: FID against the test set, "
+        + "class accuracy, precision and recall, each beside the floor (N real training images at the same N). Scores a "
+        + "folder of PNGs (--images) or N samples of a checkpoint (--checkpoint); --bpd adds the variational bound in "
+        + "bits/dim on the test set; --ddim-table scores DDIM S in {10,20,50,100} x eta in {0,0.5,1} and the full DDPM "
+        + "chain. Writes results.csv and results.md into --out."})
+final class EvaluateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Sample N images from this checkpoint and score them.")
+    Path checkpointFile;
+
+    @Option(names = "--images", paramLabel = "DIR", description = "Score the PNGs in DIR instead (as d4j sample writes "
+            + "them; labels from DIR/labels.csv when present).")
+    Path imagesDir;
+
+    @Option(names = "--n", paramLabel = "N", description = "Images to sample and score (and the floor's N).")
+    int n = 500;
+
+    @Mixin
+    SamplerOptions sampling;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the sampling noise and of the floor's real images.")
+    long seed = 0;
+
+    @Option(names = "--raw", description = "The raw weights instead of their moving average (EMA).")
+    boolean raw;
+
+    @Option(names = "--batch", paramLabel = "B", description = "Images per model call.")
+    int batch = 100;
+
+    @Option(names = "--classifier", paramLabel = "FILE", description = "The feature network (d4j train-classifier); "
+            + "default: the one shipped for Fashion-MNIST.")
+    Path classifierFile;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "The training set (the floor's real images).")
+    Path data = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--test-data", paramLabel = "DIR", description = "The test set (FID's reference; the bound's images).")
+    Path testData = FashionMnist.DEFAULT_DIR;
+
+    @Option(names = "--bpd", description = "Also the variational bound in bits/dim on the test set (needs --checkpoint).")
+    boolean bpd;
+
+    @Option(names = "--bpd-images", paramLabel = "N", description = "Test images the bound averages over.")
+    int bpdImages = 1000;
+
+    @Option(names = "--bpd-strata", paramLabel = "K", description = "Strata of timesteps (one random t each; the standard "
+            + "error is printed); 0 evaluates all T terms.")
+    int bpdStrata = 50;
+
+    @Option(names = "--ddim-table", description = "Score DDIM S in {10,20,50,100} x eta in {0,0.5,1} and the full "
+            + "DDPM chain with sigma^2 = beta and beta-tilde (ignores the sampler options but --guidance).")
+    boolean ddimTable;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where results.csv and results.md go.")
+    Path outDir = Path.of("out/fashion-mnist/eval");
+
+    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
+    String deviceName = "best";
+
+    @Option(names = "--quiet", description = "No progress lines.")
+    boolean quiet;
+
+    /** One row of the table. */
+    record Row(String what, SampleScores s, double seconds) {}
+
+    @Override
+    public Integer call() throws IOException {
+        if ((checkpointFile == null) == (imagesDir == null)) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score) and "
+                    + "--images (score a folder of PNGs)");
+        }
+        if ((bpd || ddimTable) && checkpointFile == null) {
+            throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : "--ddim-table") + " needs --checkpoint");
+        }
+        Check.atLeast(spec, "--n", n, 2);
+        Check.atLeast(spec, "--batch", batch, 1);
+        Check.atLeast(spec, "--bpd-images", bpdImages, 1);
+        Check.atLeast(spec, "--bpd-strata", bpdStrata, 0);
+        sampling.validate(spec);
+        PrintWriter out = spec.commandLine().getOut();
+        D4j.printBackends(out);
+        Device device = D4j.parseDevice(deviceName);
+        ImageDataset train = TrainCommand.loadData(data);
+        ImageDataset test = loadTest(testData);
+        Path dir = D4j.outputDir(outDir);
+        Progress progress = new Progress(out, quiet);
+        List<Row> rows = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        try (Context ctx = Context.create(device)) {
+            FeatureNet featureNet = classifierFile == null ? FeatureNet.fashionMnist(ctx) : FeatureNet.load(ctx, classifierFile);
+            try (featureNet) {
+                ImageClassifier classifier = new FeatureNetClassifier(featureNet, train.classNames());
+                out.printf("features: %s, %d-d; test set %d images%n", classifierFile == null ? "the shipped Fashion-MNIST "
+                        + "network" : classifierFile, featureNet.featureDim(), test.size());
+                Evaluator ev = new Evaluator(ctx, classifier, train, test, batch);
+                if (imagesDir != null) {
+                    Images imgs = readImages(imagesDir, classifier.imageShape());
+                    if (imgs.images.length < 2) {
+                        throw new IllegalArgumentException("--images " + imagesDir + ": " + imgs.images.length
+                                + " PNG found; FID needs at least 2");
+                    }
+                    long t0 = System.nanoTime();
+                    rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed),
+                            (System.nanoTime() - t0) / 1e9));
+                } else {
+                    scoreCheckpoint(ctx, ev, rows, notes, out, progress);
+                }
+            }
+        }
+        write(dir, rows, notes, out);
+        return 0;
+    }
+
+    private void scoreCheckpoint(Context ctx, Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out,
+            Progress progress) throws IOException {
+        Checkpoint c = Checkpoint.read(checkpointFile);
+        GaussianDiffusion diffusion = c.diffusion();
+        int size = c.config().imageSize();
+        int[] shape = {size, size, c.config().channels()};
+        int[] labels = Generation.cyclingLabels(n, c.config().classes());
+        try (UNet net = new UNet(ctx, c.config())) {
+            c.loadWeights(net, !raw);
+            List<Sampler> samplers = new ArrayList<>();
+            if (ddimTable) {
+                for (int s : new int[] {10, 20, 50, 100}) {
+                    for (double eta : new double[] {0.0, 0.5, 1.0}) {
+                        samplers.add(new DdimSampler(diffusion, Math.min(s, diffusion.timesteps()), eta, Spacing.TRAILING,
+                                sampling.guidance, true));
+                    }
+                }
+                for (VarianceType v : new VarianceType[] {VarianceType.FIXED_BETA, VarianceType.FIXED_BETA_TILDE}) {
+                    samplers.add(new DdpmSampler(diffusion.withVariance(v), diffusion.timesteps(), Spacing.LINSPACE,
+                            sampling.guidance, true));
+                }
+            } else {
+                samplers.add(sampling.build(spec, diffusion));
+            }
+            for (Sampler s : samplers) {
+                long t0 = System.nanoTime();
+                float[][] images = Generation.sample(ctx, net, s, n, shape, labels, seed, batch, (done, total) -> {
+                    progress.report(String.format("%s: %d/%d images", describe(s), done, total), (double) done / total, "");
+                    return true;
+                });
+                SampleScores sc = ev.score(images, labels, seed);
+                rows.add(new Row(describe(s), sc, (System.nanoTime() - t0) / 1e9));
+                out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f%n", describe(s), sc.fid(),
+                        sc.floorFid(), sc.accuracy(), sc.precision(), sc.recall());
+                out.flush();
+            }
+            if (bpd) {
+                ImageDataset test = loadTest(testData);
+                int m = Math.min(bpdImages, test.size());
+                float[][] images = new float[m][];
+                int[] y = c.config().classes() > 0 ? new int[m] : null;
+                for (int i = 0; i < m; i++) {
+                    images[i] = test.image(i);
+                    if (y != null) {
+                        y[i] = test.label(i);
+                    }
+                }
+                long t0 = System.nanoTime();
+                VariationalBound.Result r = VariationalBound.bitsPerDim(ctx, net, diffusion, images, shape, y, batch,
+                        bpdStrata, seed, (done, total) -> {
+                            progress.report(String.format("bound: %d/%d terms", done, total), (double) done / total, "");
+                            return true;
+                        });
+                String note = String.format("Test-set bound of %s (%s): %.4f ± %.4f bits/dim over %d test images, %s "
+                        + "(prior %.4f, decoder %.4f, KL terms %.4f); %.0f s", checkpointFile.getFileName(), diffusion,
+                        r.bitsPerDim(), r.standardError(), r.images(), r.strata() == 0 ? "all T terms"
+                        : r.strata() + " timestep strata", r.priorBpd(), r.decoderBpd(), r.klBpd(),
+                        (System.nanoTime() - t0) / 1e9);
+                notes.add(note);
+                out.println(note);
+            }
+        }
+    }
+
+    private static String describe(Sampler s) {
+        if (s instanceof DdimSampler d) {
+            return String.format("DDIM S=%d eta=%s w=%s", d.steps(), trim(d.eta()), trim(d.guidance()));
+        }
+        return String.format("DDPM S=%d %s w=%s", s.steps(), s.diffusion().variance().id(), trim(s.guidance()));
+    }
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    private static ImageDataset loadTest(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz")) || Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte"))
+                || (dir.equals(FashionMnist.DEFAULT_DIR) && !Files.exists(dir))) {
+            return FashionMnist.load(dir, FashionMnist.Split.TEST);
+        }
+        return org.diffusion4j.data.ImageFolder.load(dir);
+    }
+
+    private record Images(float[][] images, int[] labels) {}
+
+    /** The PNGs listed in labels.csv (file,label,...), or every PNG but grid.png, as [−1, 1] pixels. */
+    private static Images readImages(Path dir, int[] shape) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "--images: not a directory");
+        }
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        Path csv = dir.resolve("labels.csv");
+        if (Files.isRegularFile(csv)) {
+            List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+            for (int i = 1; i < lines.size(); i++) {
+                String[] f = lines.get(i).split(",", 3);
+                files.add(dir.resolve(f[0]));
+                labels.add(f.length > 1 && !f[1].isEmpty() ? Integer.parseInt(f[1]) : null);
+            }
+        } else {
+            try (var s = Files.list(dir)) {
+                s.filter(p -> p.getFileName().toString().endsWith(".png") && !p.getFileName().toString().equals("grid.png"))
+                        .sorted().forEach(files::add);
+            }
+        }
+        float[][] images = new float[files.size()][];
+        boolean labelled = !labels.isEmpty() && labels.stream().allMatch(java.util.Objects::nonNull);
+        int[] y = labelled ? labels.stream().mapToInt(Integer::intValue).toArray() : null;
+        for (int i = 0; i < images.length; i++) {
+            BufferedImage img = ImageIO.read(files.get(i).toFile());
+            if (img == null || img.getHeight() != shape[0] || img.getWidth() != shape[1]) {
+                throw new IOException(files.get(i) + ": not a " + shape[1] + "×" + shape[0] + " image the feature network takes");
+            }
+            float[] v = new float[shape[0] * shape[1] * shape[2]];
+            for (int r = 0; r < shape[0]; r++) {
+                for (int col = 0; col < shape[1]; col++) {
+                    int rgb = img.getRGB(col, r);
+                    for (int ch = 0; ch < shape[2]; ch++) {
+                        int b = shape[2] == 1 ? img.getRaster().getSample(col, r, 0) : (rgb >> (16 - 8 * ch)) & 0xff;
+                        v[(r * shape[1] + col) * shape[2] + ch] = b / 127.5f - 1f;
+                    }
+                }
+            }
+            images[i] = v;
+        }
+        return new Images(images, y);
+    }
+
+    private static void write(Path dir, List<Row> rows, List<String> notes, PrintWriter out) throws IOException {
+        StringBuilder md = new StringBuilder("| images | N | FID | floor FID | accuracy | floor accuracy | precision | recall "
+                + "| floor precision | floor recall | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        StringBuilder csv = new StringBuilder("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,"
+                + "floor_precision,floor_recall,seconds\n");
+        for (Row r : rows) {
+            SampleScores s = r.s();
+            md.append(String.format("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f |%n", r.what(),
+                    s.n(), s.fid(), s.floorFid(), s.accuracy(), s.floorAccuracy(), s.precision(), s.recall(),
+                    s.floorPrecision(), s.floorRecall(), r.seconds()));
+            csv.append(String.format("\"%s\",%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f%n", r.what(), s.n(), s.fid(),
+                    s.floorFid(), s.accuracy(), s.floorAccuracy(), s.precision(), s.recall(), s.floorPrecision(),
+                    s.floorRecall(), r.seconds()));
+        }
+        for (String note : notes) {
+            md.append("\n").append(note).append("\n");
+        }
+        Files.writeString(dir.resolve("results.md"), md.toString(), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("results.csv"), csv.toString(), StandardCharsets.UTF_8);
+        out.println();
+        out.print(md);
+        out.println("wrote " + dir.resolve("results.csv") + " and " + dir.resolve("results.md"));
+    }
+}

@@ -1,0 +1,62 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** d4j evaluate scores a checkpoint's samples and a folder of PNGs, writing the table as CSV and Markdown. */
+class EvaluateCommandTest {
+    @TempDir
+    Path dir;
+
+    private Path tinyCheckpoint() {
+        Path out = dir.resolve("run");
+        assertEquals(0, D4j.run(new String[] {"train", "--steps", "2", "--batch", "2", "--base", "8", "--out", out.toString(),
+            "--device", "cpu", "--quiet"}));
+        return out.resolve("checkpoint.safetensors");
+    }
+
+    @Test
+    void scoresSamplesAndAFolderWithTheFloor() throws IOException {
+        Path ckpt = tinyCheckpoint();
+        Path eval = dir.resolve("eval");
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--checkpoint", ckpt.toString(), "--n", "20", "--steps", "2",
+            "--guidance", "1", "--bpd", "--bpd-images", "8", "--bpd-strata", "3", "--out", eval.toString(), "--device", "cpu",
+            "--quiet"}));
+        List<String> csv = Files.readAllLines(eval.resolve("results.csv"));
+        assertEquals("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,floor_precision,floor_recall,seconds",
+                csv.get(0));
+        String[] f = csv.get(1).split(",");
+        assertEquals("\"DDIM S=2 eta=0 w=1\"", f[0]);
+        assertEquals("20", f[1]);
+        double fid = Double.parseDouble(f[2]);
+        double floor = Double.parseDouble(f[3]);
+        assertTrue(fid > floor && floor > 0, "an untrained model's FID " + fid + " vs the floor " + floor);
+        String md = Files.readString(eval.resolve("results.md"));
+        assertTrue(md.contains("bits/dim over 8 test images, 3 timestep strata"), md);
+        // the samples d4j sample writes, scored as a folder (labels from labels.csv)
+        Path samples = dir.resolve("samples");
+        assertEquals(0, D4j.run(new String[] {"sample", "--checkpoint", ckpt.toString(), "--out", samples.toString(),
+            "--steps", "2", "--per-label", "2", "--device", "cpu", "--quiet"}));
+        Path eval2 = dir.resolve("eval2");
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--images", samples.toString(), "--out", eval2.toString(),
+            "--device", "cpu", "--quiet"}));
+        String[] g = Files.readAllLines(eval2.resolve("results.csv")).get(1).split(",");
+        assertEquals("20", g[1], "the 20 PNGs labels.csv lists");
+        assertTrue(Double.parseDouble(g[4]) >= 0 && Double.parseDouble(g[4]) <= 1, "accuracy from labels.csv");
+    }
+
+    @Test
+    void usageErrors() {
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--out", dir.toString()}), "neither --checkpoint nor --images");
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--bpd"}), "--bpd needs a checkpoint");
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--n", "1"}));
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--help"}));
+    }
+}
