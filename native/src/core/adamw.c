@@ -1,8 +1,8 @@
 /* adamw.c — validation and dispatch of the multi-tensor AdamW step (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "optimizer.h"
 
 d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* const* m, d4j_tensor* const* v,

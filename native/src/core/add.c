@@ -1,7 +1,7 @@
 /* add.c — validation and dispatch of y = a + b (see d4j.h). */
 #include "add.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 
 d4j_status d4j_add(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* a, const d4j_tensor* b) {
     static const char* fn = "d4j_add";

@@ -2,7 +2,7 @@
 #ifndef D4J_ADD_H
 #define D4J_ADD_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, add, (float* y, const float* a, const float* b, int64_t n))

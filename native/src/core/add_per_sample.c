@@ -1,7 +1,7 @@
 /* add_per_sample.c — validation and dispatch of the per-sample broadcast add and its gradient (see d4j.h). */
 #include "add_per_sample.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 
 /* b (N, C) against x (N, ..., C) */
 static d4j_status check_pair(const char* fn, const char* bname, const d4j_tensor* b, const char* xname,

@@ -2,7 +2,7 @@
 #ifndef D4J_ADD_PER_SAMPLE_H
 #define D4J_ADD_PER_SAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* y[n, p, c] = x[n, p, c] + b[n, c] over P pixels per sample; db[n, c] = Σ_p dy[n, p, c] */

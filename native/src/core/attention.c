@@ -6,8 +6,8 @@
 #include <omp.h>
 
 #include "attention.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 
 static d4j_status attn_shape(const char* fn, d4j_attn_shape* s, const d4j_tensor* qkv, int32_t heads) {
     char b[96];

@@ -6,7 +6,7 @@
 #ifndef D4J_ATTENTION_H
 #define D4J_ATTENTION_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_attn_shape {

@@ -2,8 +2,8 @@
 #include <math.h>
 
 #include "axpby.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 
 d4j_status d4j_axpby(d4j_ctx* ctx, d4j_tensor* out, const d4j_tensor* x, const d4j_tensor* y, const float* a,
                      const float* b) {

@@ -1,8 +1,8 @@
 /* clip_grad_norm.c — validation and dispatch of global-norm gradient clipping (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "optimizer.h"
 
 #ifdef D4J_WITH_CUDA

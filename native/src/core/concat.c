@@ -1,7 +1,7 @@
 /* concat.c — validation and dispatch of channel concatenation (see d4j.h). */
-#include "backend_cuda.h"
+#include "../runtime/backend_cuda.h"
 #include "concat.h"
-#include "internal.h"
+#include "../runtime/internal.h"
 
 /* a (..., Ca), b (..., Cb), y (..., Ca + Cb) with equal leading dims */
 static d4j_status check_concat(const char* fn, const d4j_tensor* y, const char* yname, const d4j_tensor* a,

@@ -2,7 +2,7 @@
 #ifndef D4J_CONCAT_H
 #define D4J_CONCAT_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* a (P, ca), b (P, cb) <-> y (P, ca + cb), P pixels */

@@ -3,9 +3,9 @@
  * NHWC activations, (K, K, Cin, Cout) weights, square kernels 1..7, stride
  * 1..4, 0 <= pad < K.
  */
-#include "backend_cuda.h"
+#include "../runtime/backend_cuda.h"
 #include "conv2d.h"
-#include "internal.h"
+#include "../runtime/internal.h"
 
 /* Reads the shape from x (N,H,W,Cin) and w (K,K,Cin,Cout); checks y or dy is (N,Ho,Wo,Cout). */
 static d4j_status conv_shape(const char* fn, d4j_conv_shape* s, const d4j_tensor* x, const char* xname,

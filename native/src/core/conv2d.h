@@ -7,7 +7,7 @@
 #ifndef D4J_CONV2D_H
 #define D4J_CONV2D_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_conv_shape {

@@ -1,9 +1,9 @@
 /* dropout.c — validation and dispatch of dropout forward and backward (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
+#include "../runtime/backend_cuda.h"
 #include "dropout.h"
-#include "internal.h"
+#include "../runtime/internal.h"
 #include "philox.h"
 
 static d4j_status check_p(const char* fn, float p) {

@@ -1,6 +1,6 @@
 /* ema.c — validation and dispatch of the EMA of weights (see d4j.h). */
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "optimizer.h"
 
 d4j_status d4j_ema_update(d4j_ctx* ctx, d4j_tensor* const* ema, d4j_tensor* const* params, int32_t count, float decay) {

@@ -2,7 +2,7 @@
 #ifndef D4J_FILL_H
 #define D4J_FILL_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, fill, (float* dst, int64_t n, float value))

@@ -2,7 +2,7 @@
 #ifndef D4J_FMA_PEAK_H
 #define D4J_FMA_PEAK_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* Runs `iterations` rounds of register-resident multiply-adds on every OpenMP

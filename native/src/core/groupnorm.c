@@ -4,9 +4,9 @@
  */
 #include <math.h>
 
-#include "backend_cuda.h"
+#include "../runtime/backend_cuda.h"
 #include "groupnorm.h"
-#include "internal.h"
+#include "../runtime/internal.h"
 
 #define D4J_GN_MAX_CHANNELS 4096
 

@@ -7,7 +7,7 @@
 #ifndef D4J_GROUPNORM_H
 #define D4J_GROUPNORM_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_gn_shape {

@@ -1,8 +1,8 @@
 /* keyed_noise.c — validation and dispatch of the per-sample keyed noise (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "keyed_noise.h"
 #include "philox.h"
 

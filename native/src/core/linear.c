@@ -4,7 +4,7 @@
  * w (K, N), bias (N), y (..., N), all leading dims flattened into rows.
  */
 #include "conv2d.h"
-#include "internal.h"
+#include "../runtime/internal.h"
 
 /* rows × K input, K × N weights; checks y's leading dims equal x's and its last is N. */
 static d4j_status linear_shape(const char* fn, d4j_conv_shape* s, const d4j_tensor* x, const char* xname,

@@ -1,8 +1,8 @@
 /* mse_loss.c — validation and dispatch of the (per-sample weighted) mean-squared-error loss (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "mse_loss.h"
 
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,

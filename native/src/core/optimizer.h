@@ -7,7 +7,7 @@
 #ifndef D4J_OPTIMIZER_H
 #define D4J_OPTIMIZER_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* Hyper-parameters of one AdamW step, bias corrections folded in (float64 on the host). */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 
 #include "q_sample.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "philox.h"
 
 d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4j_tensor* x_0,

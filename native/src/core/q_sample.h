@@ -2,7 +2,7 @@
 #ifndef D4J_Q_SAMPLE_H
 #define D4J_Q_SAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x_t = a[s] x_0 + b[s] eps, eps ~ N(0, I) from the same counters as fill_normal;

@@ -2,8 +2,8 @@
 #include <math.h>
 
 #include "random.h"
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "philox.h"
 
 d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint32_t* key) {

@@ -2,7 +2,7 @@
 #ifndef D4J_RANDOM_H
 #define D4J_RANDOM_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* dst[i] = mean + std * z_i, z from Philox block offset + i/4 */

@@ -1,8 +1,8 @@
 /* sampler_step.c — validation and dispatch of the fused reverse-process update (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "keyed_noise.h"
 #include "sampler_step.h"
 

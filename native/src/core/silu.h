@@ -2,7 +2,7 @@
 #ifndef D4J_SILU_H
 #define D4J_SILU_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, silu_forward, (float* y, const float* x, int64_t n))

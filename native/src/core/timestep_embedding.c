@@ -1,8 +1,8 @@
 /* timestep_embedding.c — validation and dispatch of the sinusoidal embedding (see d4j.h). */
 #include <math.h>
 
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "timestep_embedding.h"
 
 d4j_status d4j_timestep_embedding(d4j_ctx* ctx, d4j_tensor* out, const int32_t* t, int64_t batch, float max_period) {

@@ -2,7 +2,7 @@
 #ifndef D4J_TIMESTEP_EMBEDDING_H
 #define D4J_TIMESTEP_EMBEDDING_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* Launches carry this many timesteps as kernel parameters (1 KiB). */

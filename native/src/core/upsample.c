@@ -1,6 +1,6 @@
 /* upsample.c — validation and dispatch of nearest 2× upsampling (see d4j.h). */
-#include "backend_cuda.h"
-#include "internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "upsample.h"
 
 /* small (N, H, W, C) and large (N, 2H, 2W, C) */

@@ -2,7 +2,7 @@
 #ifndef D4J_UPSAMPLE_H
 #define D4J_UPSAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x (rows = N·H, W, C) -> y (N, 2H, 2W, C) */

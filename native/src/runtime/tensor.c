@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fill.h"
+#include "../core/fill.h"
 #include "backend_cuda.h"
 #include "internal.h"
 

@@ -8,7 +8,7 @@
 
 #include "backend_cpu.h"
 #include "backend_cuda.h"
-#include "fma_peak.h"
+#include "../core/fma_peak.h"
 #include "internal.h"
 
 d4j_status d4j_version(int32_t* version) {
