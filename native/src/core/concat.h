@@ -1,4 +1,4 @@
-/* concat.h — internal declarations of channel concatenation for skip connections (concat.c; kernels in cpu/concat.c, cuda/concat.cu). */
+/* concat.h — kernel contract of channel concatenation for skip connections (front door ops/concat.c; kernels in cpu/concat.c, cuda/concat.cu). */
 #ifndef D4J_CONCAT_H
 #define D4J_CONCAT_H
 

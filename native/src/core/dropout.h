@@ -1,4 +1,4 @@
-/* dropout.h — internal declarations of dropout with regenerated Philox masks. */
+/* dropout.h — kernel contract of dropout with regenerated Philox masks. */
 #ifndef D4J_DROPOUT_H
 #define D4J_DROPOUT_H
 

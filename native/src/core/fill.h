@@ -1,4 +1,4 @@
-/* fill.h — internal declarations of the fill and copy kernels (tensor.c). */
+/* fill.h — kernel contract of the fill and copy kernels (front doors in runtime/tensor.c). */
 #ifndef D4J_FILL_H
 #define D4J_FILL_H
 

@@ -1,4 +1,4 @@
-/* fma_peak.h — internal declaration of the FMA-throughput probe (device.c). */
+/* fma_peak.h — kernel contract of the FMA-throughput probe (front door runtime/device.c). */
 #ifndef D4J_FMA_PEAK_H
 #define D4J_FMA_PEAK_H
 

@@ -1,7 +1,7 @@
 /*
- * optimizer.h — internal declarations of the multi-tensor optimizer ops:
- * AdamW (adamw.c), global-norm gradient clipping (clip_grad_norm.c) and the
- * EMA of weights (ema.c), the checks of their tensor lists (tensor_list.c),
+ * optimizer.h — kernel contracts of the multi-tensor optimizer ops:
+ * AdamW (ops/adamw.c), global-norm gradient clipping (ops/clip_grad_norm.c) and the
+ * EMA of weights (ops/ema.c), the checks of their tensor lists (runtime/tensor_list.c),
  * and the tensor tables their CUDA launches take.
  */
 #ifndef D4J_OPTIMIZER_H

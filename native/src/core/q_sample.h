@@ -1,4 +1,4 @@
-/* q_sample.h — internal declarations of the q_sample kernels (q_sample.c). */
+/* q_sample.h — kernel contract of q_sample (front door ops/q_sample.c). */
 #ifndef D4J_Q_SAMPLE_H
 #define D4J_Q_SAMPLE_H
 

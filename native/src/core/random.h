@@ -1,4 +1,4 @@
-/* random.h — internal declarations of the Philox fill kernels (random.c). */
+/* random.h — kernel contract of the Philox fill kernels (front door ops/random.c). */
 #ifndef D4J_RANDOM_H
 #define D4J_RANDOM_H
 

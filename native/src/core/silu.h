@@ -1,4 +1,4 @@
-/* silu.h — internal declarations of SiLU, forward and backward (any shape, as a flat array of n) (silu.c; kernels in cpu/silu.c, cuda/silu.cu). */
+/* silu.h — kernel contract of SiLU, forward and backward (any shape, as a flat array of n) (front door ops/silu.c; kernels in cpu/silu.c, cuda/silu.cu). */
 #ifndef D4J_SILU_H
 #define D4J_SILU_H
 

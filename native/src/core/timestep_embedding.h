@@ -1,4 +1,4 @@
-/* timestep_embedding.h — internal declarations of the sinusoidal timestep embedding. */
+/* timestep_embedding.h — kernel contract of the sinusoidal timestep embedding. */
 #ifndef D4J_TIMESTEP_EMBEDDING_H
 #define D4J_TIMESTEP_EMBEDDING_H
 

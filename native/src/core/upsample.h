@@ -1,4 +1,4 @@
-/* upsample.h — internal declarations of nearest 2× upsampling, NHWC (upsample.c; kernels in cpu/upsample.c, cuda/upsample.cu). */
+/* upsample.h — kernel contract of nearest 2× upsampling, NHWC (front door ops/upsample.c; kernels in cpu/upsample.c, cuda/upsample.cu). */
 #ifndef D4J_UPSAMPLE_H
 #define D4J_UPSAMPLE_H
 

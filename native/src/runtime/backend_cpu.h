@@ -1,10 +1,11 @@
 /*
- * backend_cpu.h — how the core reaches the CPU kernels. Each kernel file in
- * native/src/cpu is compiled twice, for AVX2+FMA and for generic x86-64, and
- * D4J_CPU(name) gives each build its own symbol (d4j_cpu_<name>_avx2 /
- * _generic). An op's internal header declares both with D4J_CPU_DECLARE; the
- * core calls D4J_CPU_DISPATCH(name)(...), which picks the build for this CPU.
- * Kernels cannot fail: the core validates before calling.
+ * backend_cpu.h — how the op front doors (native/src/ops) reach the CPU
+ * kernels. Each kernel file in native/src/cpu is compiled twice, for AVX2+FMA
+ * and for generic x86-64, and D4J_CPU(name) gives each build its own symbol
+ * (d4j_cpu_<name>_avx2 / _generic). An op's kernel contract
+ * (native/src/core/<op>.h) declares both with D4J_CPU_DECLARE; its front door
+ * calls D4J_CPU_DISPATCH(name)(...), which picks the build for this CPU.
+ * Kernels cannot fail: the front door validates before calling.
  */
 #ifndef D4J_BACKEND_CPU_H
 #define D4J_BACKEND_CPU_H

@@ -1,9 +1,10 @@
 /*
- * backend_cuda.h — the CUDA runtime services the core needs (devices,
+ * backend_cuda.h — the CUDA runtime services the library needs (devices,
  * streams, memory, transfers). Built without CUDA, cuda_absent.c answers them
  * with "0 devices" / D4J_ERR_NO_DEVICE. Op launchers are declared in each op's
- * internal header and called through D4J_CUDA(fn, call), which compiles to an
- * error where CUDA is absent (no CUDA context can exist there anyway).
+ * kernel contract (native/src/core/<op>.h) and called through
+ * D4J_CUDA(fn, call), which compiles to an error where CUDA is absent (no CUDA
+ * context can exist there anyway).
  * Each function sets the current device to `ordinal` itself; `stream` is the
  * context's cudaStream_t; failures go through d4j_fail with the public
  * function's name `fn`.

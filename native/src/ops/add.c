@@ -1,5 +1,5 @@
 /* add.c — validation and dispatch of y = a + b (see d4j.h). */
-#include "add.h"
+#include "../core/add.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
 

@@ -3,7 +3,7 @@
  * convolution kernels as a 1×1 convolution over rows·1·1 pixels: x (..., K),
  * w (K, N), bias (N), y (..., N), all leading dims flattened into rows.
  */
-#include "conv2d.h"
+#include "../core/conv2d.h"
 #include "../runtime/internal.h"
 
 /* rows × K input, K × N weights; checks y's leading dims equal x's and its last is N. */

@@ -1,7 +1,7 @@
 /* silu.c — validation and dispatch of SiLU forward and backward (see d4j.h). */
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "silu.h"
+#include "../core/silu.h"
 
 d4j_status d4j_silu_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x) {
     static const char* fn = "d4j_silu_forward";

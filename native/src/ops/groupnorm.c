@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "../runtime/backend_cuda.h"
-#include "groupnorm.h"
+#include "../core/groupnorm.h"
 #include "../runtime/internal.h"
 
 #define D4J_GN_MAX_CHANNELS 4096

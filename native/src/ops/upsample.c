@@ -1,7 +1,7 @@
 /* upsample.c — validation and dispatch of nearest 2× upsampling (see d4j.h). */
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "upsample.h"
+#include "../core/upsample.h"
 
 /* small (N, H, W, C) and large (N, 2H, 2W, C) */
 static d4j_status check_pair(const char* fn, const char* sname, const d4j_tensor* small, const char* lname,

@@ -3,8 +3,8 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "keyed_noise.h"
-#include "sampler_step.h"
+#include "../core/keyed_noise.h"
+#include "../core/sampler_step.h"
 
 d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* x_t, const d4j_tensor* out,
                             const d4j_tensor* out_uncond, const d4j_step_coefficients* c, uint64_t noise_key,

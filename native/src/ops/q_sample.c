@@ -6,10 +6,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "q_sample.h"
+#include "../core/q_sample.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "philox.h"
+#include "../core/philox.h"
 
 d4j_status d4j_q_sample(d4j_ctx* ctx, d4j_tensor* x_t, d4j_tensor* eps, const d4j_tensor* x_0,
                         const int32_t* t, const float* sqrt_alpha_bar,

@@ -1,5 +1,5 @@
 /* add_per_sample.c — validation and dispatch of the per-sample broadcast add and its gradient (see d4j.h). */
-#include "add_per_sample.h"
+#include "../core/add_per_sample.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
 

@@ -3,8 +3,8 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "keyed_noise.h"
-#include "philox.h"
+#include "../core/keyed_noise.h"
+#include "../core/philox.h"
 
 d4j_status d4j_check_keyed_ids(const char* fn, const char* name, const d4j_tensor* t, const int64_t* ids) {
     if (!ids)

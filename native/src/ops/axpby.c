@@ -1,7 +1,7 @@
 /* axpby.c — validation and dispatch of out = a[n]·x + b[n]·y per sample (see d4j.h). */
 #include <math.h>
 
-#include "axpby.h"
+#include "../core/axpby.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
 

@@ -2,9 +2,9 @@
 #include <math.h>
 
 #include "../runtime/backend_cuda.h"
-#include "dropout.h"
+#include "../core/dropout.h"
 #include "../runtime/internal.h"
-#include "philox.h"
+#include "../core/philox.h"
 
 static d4j_status check_p(const char* fn, float p) {
     if (!(p >= 0.0f && p < 1.0f))

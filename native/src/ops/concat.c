@@ -1,6 +1,6 @@
 /* concat.c — validation and dispatch of channel concatenation (see d4j.h). */
 #include "../runtime/backend_cuda.h"
-#include "concat.h"
+#include "../core/concat.h"
 #include "../runtime/internal.h"
 
 /* a (..., Ca), b (..., Cb), y (..., Ca + Cb) with equal leading dims */

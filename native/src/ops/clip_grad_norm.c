@@ -3,7 +3,7 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "optimizer.h"
+#include "../core/optimizer.h"
 
 #ifdef D4J_WITH_CUDA
 /* On CUDA nothing comes back to the host: per-block float64 partials of Σg² (one table of

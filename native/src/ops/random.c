@@ -1,10 +1,10 @@
 /* random.c — Philox normal and uniform fills from the context's (seed, offset). */
 #include <math.h>
 
-#include "random.h"
+#include "../core/random.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "philox.h"
+#include "../core/philox.h"
 
 d4j_status d4j_philox4x32_10(uint32_t* out, const uint32_t* counter, const uint32_t* key) {
     if (!out || !counter || !key)

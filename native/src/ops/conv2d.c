@@ -4,7 +4,7 @@
  * 1..4, 0 <= pad < K.
  */
 #include "../runtime/backend_cuda.h"
-#include "conv2d.h"
+#include "../core/conv2d.h"
 #include "../runtime/internal.h"
 
 /* Reads the shape from x (N,H,W,Cin) and w (K,K,Cin,Cout); checks y or dy is (N,Ho,Wo,Cout). */

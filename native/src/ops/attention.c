@@ -5,7 +5,7 @@
  */
 #include <omp.h>
 
-#include "attention.h"
+#include "../core/attention.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
 

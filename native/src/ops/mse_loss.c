@@ -3,7 +3,7 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "mse_loss.h"
+#include "../core/mse_loss.h"
 
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
                         const d4j_tensor* target, const float* weights) {

@@ -3,7 +3,7 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "timestep_embedding.h"
+#include "../core/timestep_embedding.h"
 
 d4j_status d4j_timestep_embedding(d4j_ctx* ctx, d4j_tensor* out, const int32_t* t, int64_t batch, float max_period) {
     static const char* fn = "d4j_timestep_embedding";
