@@ -3,7 +3,8 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "../core/optimizer.h"
+#include "../core/adamw.h"
+#include "../runtime/tensor_list.h"
 
 d4j_status d4j_adamw_step(d4j_ctx* ctx, d4j_tensor* const* params, d4j_tensor* const* m, d4j_tensor* const* v,
                           d4j_tensor* const* grads, int32_t count, float lr, float beta1, float beta2, float eps,

@@ -3,7 +3,8 @@
 
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "../core/optimizer.h"
+#include "../core/clip_grad_norm.h"
+#include "../runtime/tensor_list.h"
 
 #ifdef D4J_WITH_CUDA
 /* On CUDA nothing comes back to the host: per-block float64 partials of Σg² (one table of

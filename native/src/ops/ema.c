@@ -1,7 +1,8 @@
 /* ema.c — validation and dispatch of the EMA of weights (see d4j.h). */
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
-#include "../core/optimizer.h"
+#include "../core/ema.h"
+#include "../runtime/tensor_list.h"
 
 d4j_status d4j_ema_update(d4j_ctx* ctx, d4j_tensor* const* ema, d4j_tensor* const* params, int32_t count, float decay) {
     static const char* fn = "d4j_ema_update";

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
-#include "../core/optimizer.h"
+#include "tensor_list.h"
 
 d4j_status d4j_check_tensor_list(const char* fn, const char* name, d4j_tensor* const* list, int32_t count,
                                  const d4j_ctx* ctx, d4j_tensor* const* like, const char* like_name, int written) {
