@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.diffusion4j.internal.D4jNative;
 import org.junit.jupiter.api.Test;
 
-class RandomTest {
+class PhiloxFillTest {
     /** Random123's kat_vectors for philox4x32, 10 rounds: counter, key, expected output. */
     @Test
     void philoxKnownAnswers() {

@@ -1,7 +1,7 @@
-/* random.c — Philox normal and uniform fills from the context's (seed, offset). */
+/* philox_fill.c — d4j_philox4x32_10 and the Philox normal and uniform fills from the context's (seed, offset). */
 #include <math.h>
 
-#include "../core/random.h"
+#include "../core/philox_fill.h"
 #include "../runtime/backend_cuda.h"
 #include "../runtime/internal.h"
 #include "../core/philox.h"

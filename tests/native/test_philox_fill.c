@@ -1,5 +1,5 @@
 /*
- * test_philox.c — Philox4x32-10 against the Random123 known-answer vectors,
+ * test_philox_fill.c — Philox4x32-10 against the Random123 known-answer vectors,
  * and the normal/uniform fills against a float64 Box-Muller reference built
  * from the raw Philox words, plus their moments and the offset bookkeeping.
  */
@@ -167,5 +167,5 @@ int main(void) {
     moments(ctx);
     offsets_compose(ctx);
     CHECK_OK(d4j_ctx_free(ctx));
-    return finish("test_philox");
+    return finish("test_philox_fill");
 }

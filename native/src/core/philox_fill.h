@@ -1,6 +1,9 @@
-/* random.h — kernel contract of the Philox fill kernels (front door ops/random.c). */
-#ifndef D4J_RANDOM_H
-#define D4J_RANDOM_H
+/*
+ * philox_fill.h — kernel contract of the Philox normal and uniform fills
+ * (front door ops/philox_fill.c; kernels in cpu/philox_fill.c, cuda/philox_fill.cu).
+ */
+#ifndef D4J_PHILOX_FILL_H
+#define D4J_PHILOX_FILL_H
 
 #include "../runtime/backend_cpu.h"
 #include "d4j.h"
@@ -21,4 +24,4 @@ d4j_status d4j_cuda_fill_uniform(const char* fn, int ordinal, void* stream, floa
 }
 #endif
 
-#endif /* D4J_RANDOM_H */
+#endif /* D4J_PHILOX_FILL_H */
