@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/copy.h"
 #include "../core/fill.h"
 #include "backend_cuda.h"
 #include "internal.h"
