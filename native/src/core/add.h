@@ -1,8 +1,8 @@
-/* add.h — internal declarations of the elementwise add y = a + b (y may alias a or b) (add.c; kernels in cpu/add.c, cuda/add.cu). */
+/* add.h — kernel contract of the elementwise add y = a + b (y may alias a or b) (front door ops/add.c; kernels in cpu/add.c, cuda/add.cu). */
 #ifndef D4J_ADD_H
 #define D4J_ADD_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, add, (float* y, const float* a, const float* b, int64_t n))

@@ -1,8 +1,8 @@
-/* add_per_sample.h — internal declarations of the per-sample broadcast add and its gradient (add_per_sample.c; kernels in cpu/add_per_sample.c, cuda/add_per_sample.cu). */
+/* add_per_sample.h — kernel contract of the per-sample broadcast add and its gradient (front door ops/add_per_sample.c; kernels in cpu/add_per_sample.c, cuda/add_per_sample.cu). */
 #ifndef D4J_ADD_PER_SAMPLE_H
 #define D4J_ADD_PER_SAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* y[n, p, c] = x[n, p, c] + b[n, c] over P pixels per sample; db[n, c] = Σ_p dy[n, p, c] */

@@ -1,12 +1,12 @@
 /*
- * attention.h — internal declarations of fused multi-head self-attention.
+ * attention.h — kernel contract of fused multi-head self-attention.
  * qkv (N, L, 3C) channels [q | k | v]; head h uses channels [hD, (h+1)D) of
  * each, D = C / heads; out (N, L, C); lse (N, heads, L) row log-sum-exps.
  */
 #ifndef D4J_ATTENTION_H
 #define D4J_ATTENTION_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_attn_shape {

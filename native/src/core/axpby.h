@@ -2,7 +2,7 @@
 #ifndef D4J_AXPBY_H
 #define D4J_AXPBY_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 #include "hd.h"
 

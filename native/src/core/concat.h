@@ -1,8 +1,8 @@
-/* concat.h — internal declarations of channel concatenation for skip connections (concat.c; kernels in cpu/concat.c, cuda/concat.cu). */
+/* concat.h — kernel contract of channel concatenation for skip connections (front door ops/concat.c; kernels in cpu/concat.c, cuda/concat.cu). */
 #ifndef D4J_CONCAT_H
 #define D4J_CONCAT_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* a (P, ca), b (P, cb) <-> y (P, ca + cb), P pixels */

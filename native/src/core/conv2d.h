@@ -1,5 +1,5 @@
 /*
- * conv2d.h — internal declarations of the 2-D convolution kernels (conv2d.c).
+ * conv2d.h — kernel contract of the 2-D convolution (front doors ops/conv2d.c, ops/linear.c).
  * Shapes (NHWC): x (N, H, W, Cin), w (K, K, Cin, Cout), y (N, Ho, Wo, Cout),
  * Ho = (H + 2 pad - K) / stride + 1. Linear layers run on the same kernels as
  * 1×1 convolutions over N = rows, H = W = 1.
@@ -7,7 +7,7 @@
 #ifndef D4J_CONV2D_H
 #define D4J_CONV2D_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_conv_shape {

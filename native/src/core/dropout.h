@@ -1,8 +1,8 @@
-/* dropout.h — internal declarations of dropout with regenerated Philox masks. */
+/* dropout.h — kernel contract of dropout with regenerated Philox masks. */
 #ifndef D4J_DROPOUT_H
 #define D4J_DROPOUT_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* out[i] = in[i]·scale where u_i >= p, else 0; u_i the Philox uniform of element i */

@@ -1,12 +1,15 @@
-/* fill.h — internal declarations of the fill and copy kernels (tensor.c). */
+/*
+ * fill.h — kernel contract of the constant fill dst[i] = value, a tensor
+ * runtime operation (front door d4j_tensor_fill in runtime/tensor.c; kernels
+ * in cpu/fill.c, cuda/fill.cu).
+ */
 #ifndef D4J_FILL_H
 #define D4J_FILL_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, fill, (float* dst, int64_t n, float value))
-D4J_CPU_DECLARE(void, copy, (float* dst, const float* src, int64_t n))
 
 #ifdef __cplusplus
 extern "C" {

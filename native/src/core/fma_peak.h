@@ -1,8 +1,8 @@
-/* fma_peak.h — internal declaration of the FMA-throughput probe (device.c). */
+/* fma_peak.h — kernel contract of the FMA-throughput probe (front door runtime/device.c). */
 #ifndef D4J_FMA_PEAK_H
 #define D4J_FMA_PEAK_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* Runs `iterations` rounds of register-resident multiply-adds on every OpenMP

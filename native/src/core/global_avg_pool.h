@@ -7,7 +7,7 @@
 #ifndef D4J_GLOBAL_AVG_POOL_H
 #define D4J_GLOBAL_AVG_POOL_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x (n, p, c) over P = H·W pixels -> y (n, c): y = (Σ_p x) / P; dx[n, p, c] = dy[n, c] / P */

@@ -1,5 +1,5 @@
 /*
- * groupnorm.h — internal declarations of the GroupNorm kernels (groupnorm.c).
+ * groupnorm.h — kernel contract of GroupNorm (front door ops/groupnorm.c).
  * x, y: (N, HW, C) channels last; groups of C/G adjacent channels; mean, rstd
  * (N, G); gamma, beta (C). With silu, y = SiLU(GN(x)) and the backward pass
  * recomputes the pre-activation from x, mean and rstd.
@@ -7,7 +7,7 @@
 #ifndef D4J_GROUPNORM_H
 #define D4J_GROUPNORM_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 typedef struct d4j_gn_shape {

@@ -6,7 +6,7 @@
 #ifndef D4J_KEYED_NOISE_H
 #define D4J_KEYED_NOISE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 #include "hd.h"
 

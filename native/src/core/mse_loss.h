@@ -2,7 +2,7 @@
 #ifndef D4J_MSE_LOSS_H
 #define D4J_MSE_LOSS_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* batch samples of per_sample elements; weights: batch host floats or NULL (all 1).

@@ -1,8 +1,8 @@
-/* q_sample.h — internal declarations of the q_sample kernels (q_sample.c). */
+/* q_sample.h — kernel contract of q_sample (front door ops/q_sample.c). */
 #ifndef D4J_Q_SAMPLE_H
 #define D4J_Q_SAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x_t = a[s] x_0 + b[s] eps, eps ~ N(0, I) from the same counters as fill_normal;

@@ -2,7 +2,7 @@
 #ifndef D4J_SAMPLER_STEP_H
 #define D4J_SAMPLER_STEP_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x_prev, x_t, out, out_uncond (or NULL): batch samples of per_sample elements. z is the keyed

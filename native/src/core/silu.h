@@ -1,8 +1,8 @@
-/* silu.h — internal declarations of SiLU, forward and backward (any shape, as a flat array of n) (silu.c; kernels in cpu/silu.c, cuda/silu.cu). */
+/* silu.h — kernel contract of SiLU, forward and backward (any shape, as a flat array of n) (front door ops/silu.c; kernels in cpu/silu.c, cuda/silu.cu). */
 #ifndef D4J_SILU_H
 #define D4J_SILU_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 D4J_CPU_DECLARE(void, silu_forward, (float* y, const float* x, int64_t n))

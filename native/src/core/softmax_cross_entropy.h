@@ -7,7 +7,7 @@
 #ifndef D4J_SOFTMAX_CROSS_ENTROPY_H
 #define D4J_SOFTMAX_CROSS_ENTROPY_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 #include "expf.h"   /* d4j_expf */
 #include "hd.h"

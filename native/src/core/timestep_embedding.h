@@ -1,8 +1,8 @@
-/* timestep_embedding.h — internal declarations of the sinusoidal timestep embedding. */
+/* timestep_embedding.h — kernel contract of the sinusoidal timestep embedding. */
 #ifndef D4J_TIMESTEP_EMBEDDING_H
 #define D4J_TIMESTEP_EMBEDDING_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* Launches carry this many timesteps as kernel parameters (1 KiB). */

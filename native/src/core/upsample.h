@@ -1,8 +1,8 @@
-/* upsample.h — internal declarations of nearest 2× upsampling, NHWC (upsample.c; kernels in cpu/upsample.c, cuda/upsample.cu). */
+/* upsample.h — kernel contract of nearest 2× upsampling, NHWC (front door ops/upsample.c; kernels in cpu/upsample.c, cuda/upsample.cu). */
 #ifndef D4J_UPSAMPLE_H
 #define D4J_UPSAMPLE_H
 
-#include "backend_cpu.h"
+#include "../runtime/backend_cpu.h"
 #include "d4j.h"
 
 /* x (rows = N·H, W, C) -> y (N, 2H, 2W, C) */

@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "../core/optimizer.h"
+#include "../core/adamw.h"
 
 void D4J_CPU(adamw)(float* restrict p, float* restrict m, float* restrict v, const float* restrict g, int64_t n,
                     const d4j_adamw_step_params* h) {

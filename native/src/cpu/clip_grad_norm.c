@@ -1,5 +1,5 @@
 /* clip_grad_norm.c — the squared L2 norm of a gradient (float64 sum) and scaling in place (CPU). */
-#include "../core/optimizer.h"
+#include "../core/clip_grad_norm.h"
 
 double D4J_CPU(sum_squares)(const float* g, int64_t n) {
     double sum = 0.0;

@@ -1,7 +1,7 @@
 /* copy.c — dst[i] = src[i] (CPU), split across threads for large tensors. */
 #include <string.h>
 
-#include "../core/fill.h"
+#include "../core/copy.h"
 
 void D4J_CPU(copy)(float* dst, const float* src, int64_t n) {
     const int64_t chunk = 1 << 16;

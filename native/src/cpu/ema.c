@@ -1,7 +1,7 @@
 /* ema.c — exponential moving average of weights, ema ← decay·ema + (1 − decay)·p (CPU). */
 #include <math.h>
 
-#include "../core/optimizer.h"
+#include "../core/ema.h"
 
 void D4J_CPU(ema)(float* restrict ema, const float* restrict p, int64_t n, float decay) {
     const float rest = 1.0f - decay;

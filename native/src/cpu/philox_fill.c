@@ -1,5 +1,5 @@
 /* philox_fill.c — normal and uniform Philox fills (CPU), tile by tile. */
-#include "../core/random.h"
+#include "../core/philox_fill.h"
 #include "philox_tile.h"
 
 /* Tiles of D4J_CPU_TILE_BLOCKS blocks; tile k covers elements [4*64*k, 4*64*(k+1)). */

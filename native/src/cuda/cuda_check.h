@@ -7,8 +7,8 @@
 
 #include <cuda_runtime.h>
 
-#include "../core/backend_cuda.h"
-#include "../core/error.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/error.h"
 
 /* Reports `err` for public function fn; clears CUDA's sticky last error. */
 static inline d4j_status d4j_cuda_status(const char* fn, cudaError_t err, const char* what) {

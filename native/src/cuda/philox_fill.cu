@@ -4,7 +4,7 @@
  * (core/philox.h), so the bits match.
  */
 #include "../core/philox.h"
-#include "../core/random.h"
+#include "../core/philox_fill.h"
 #include "cuda_check.h"
 
 /* Writes v[0..3] to dst[4q..4q+3], as one float4 store when all four exist

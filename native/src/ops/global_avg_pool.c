@@ -1,7 +1,7 @@
 /* global_avg_pool.c — validation and dispatch of global average pooling, forward and backward (see d4j.h). */
-#include "../core/backend_cuda.h"
+#include "../runtime/backend_cuda.h"
 #include "../core/global_avg_pool.h"
-#include "../core/internal.h"
+#include "../runtime/internal.h"
 
 /* map (N, H, W, C) and its pooled (N, C) */
 static d4j_status check_shapes(const char* fn, const char* map_name, const d4j_tensor* map, const char* pooled_name,

@@ -1,6 +1,6 @@
 /* softmax_cross_entropy.c — validation and dispatch of the softmax cross-entropy loss (see d4j.h). */
-#include "../core/backend_cuda.h"
-#include "../core/internal.h"
+#include "../runtime/backend_cuda.h"
+#include "../runtime/internal.h"
 #include "../core/softmax_cross_entropy.h"
 
 d4j_status d4j_softmax_cross_entropy(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dlogits, const d4j_tensor* logits,

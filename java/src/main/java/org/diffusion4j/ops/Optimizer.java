@@ -16,6 +16,12 @@ import org.diffusion4j.internal.Native;
  * shape; a tensor an op writes (params, m, v; ema; clipped grads) may appear only once across its
  * lists. On CUDA each op launches one kernel per 32 tensors. Bad values throw
  * {@link org.diffusion4j.D4jException} naming them.
+ *
+ * <p>One class for the three ops, each still under its own name everywhere: {@link #adamwStep}
+ * calls d4j_adamw_step (native/src/ops/adamw.c, cpu/adamw.c, cuda/adamw.cu), {@link #clipGradNorm}
+ * d4j_clip_grad_norm (…/clip_grad_norm.{c,cu}) and {@link #emaUpdate} d4j_ema_update
+ * (…/ema.{c,cu}). They share the tensor-list checks and marshalling below, and a training step
+ * calls them together (clip, step, average), so they stay one Java entry point.
  */
 public final class Optimizer {
     private Optimizer() {}

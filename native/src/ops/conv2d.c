@@ -1,0 +1,109 @@
+/*
+ * conv2d.c — validation and dispatch of the 2-D convolution ops (see d4j.h):
+ * NHWC activations, (K, K, Cin, Cout) weights, square kernels 1..7, stride
+ * 1..4, 0 <= pad < K.
+ */
+#include "../runtime/backend_cuda.h"
+#include "../core/conv2d.h"
+#include "../runtime/internal.h"
+
+/* Reads the shape from x (N,H,W,Cin) and w (K,K,Cin,Cout); checks y or dy is (N,Ho,Wo,Cout). */
+static d4j_status conv_shape(const char* fn, d4j_conv_shape* s, const d4j_tensor* x, const char* xname,
+                             const d4j_tensor* w, const d4j_tensor* y, const char* yname, int32_t stride,
+                             int32_t pad) {
+    char b1[96], b2[96];
+    if (x->ndim != 4)
+        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s; it must be 4-D (N, H, W, C)", xname,
+                        d4j_shape_str(b1, sizeof b1, x->shape, x->ndim));
+    if (w->ndim != 4 || w->shape[0] != w->shape[1] || w->shape[0] > 7 || w->shape[2] != x->shape[3])
+        return d4j_fail(fn, D4J_ERR_SHAPE, "w has shape %s; it must be (K, K, Cin=%lld, Cout) with K <= 7", 
+                        d4j_shape_str(b1, sizeof b1, w->shape, w->ndim), (long long)x->shape[3]);
+    int32_t k = (int32_t)w->shape[0];
+    if (stride < 1 || stride > 4)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "stride is %d; it must be 1 to 4", stride);
+    if (pad < 0 || pad >= k)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "pad is %d; it must be 0 to K-1 = %d", pad, k - 1);
+    s->n = x->shape[0];
+    s->h = x->shape[1];
+    s->w = x->shape[2];
+    s->cin = x->shape[3];
+    s->cout = w->shape[3];
+    s->k = k;
+    s->stride = stride;
+    s->pad = pad;
+    if (s->h + 2 * pad < k || s->w + 2 * pad < k)
+        return d4j_fail(fn, D4J_ERR_SHAPE, "%s %s is smaller than the %dx%d kernel even with pad %d", xname,
+                        d4j_shape_str(b1, sizeof b1, x->shape, x->ndim), k, k, pad);
+    s->ho = (s->h + 2 * pad - k) / stride + 1;
+    s->wo = (s->w + 2 * pad - k) / stride + 1;
+    int64_t want[4] = {s->n, s->ho, s->wo, s->cout};
+    int same = y->ndim == 4;
+    for (int i = 0; same && i < 4; i++) same = y->shape[i] == want[i];
+    if (!same)
+        return d4j_fail(fn, D4J_ERR_SHAPE, "%s has shape %s but must be %s", yname,
+                        d4j_shape_str(b1, sizeof b1, y->shape, y->ndim), d4j_shape_str(b2, sizeof b2, want, 4));
+    return D4J_OK;
+}
+
+d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
+                                  const float* bias, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
+    return D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
+}
+
+d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx, const float* dy, const float* w,
+                                        const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx, dy, w, s));
+    return D4J_CPU_DISPATCH(conv2d_backward_data)(dx, dy, w, s) ? d4j_no_scratch(fn) : D4J_OK;
+}
+
+d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* dw, float* dbias, const float* dy,
+                                           const float* x, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CUDA)
+        return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw, dbias, dy, x, s));
+    return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
+}
+
+d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
+                              const d4j_tensor* bias, int32_t stride, int32_t pad) {
+    static const char* fn = "d4j_conv2d_forward";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    D4J_TRY(d4j_check_output(fn, "y", y, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
+    d4j_conv_shape s;
+    D4J_TRY(conv_shape(fn, &s, x, "x", w, y, "y", stride, pad));
+    if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout, 0));
+    if (y == x || y == w || y == bias) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
+    return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL, &s);
+}
+
+d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w,
+                                    int32_t stride, int32_t pad) {
+    static const char* fn = "d4j_conv2d_backward_data";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "w", w, ctx));
+    d4j_conv_shape s;
+    D4J_TRY(conv_shape(fn, &s, dx, "dx", w, dy, "dy", stride, pad));
+    if (dx == dy || dx == w) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx must not alias an input");
+    return d4j_conv2d_run_backward_data(fn, ctx, dx->data, dy->data, w->data, &s);
+}
+
+d4j_status d4j_conv2d_backward_weights(d4j_ctx* ctx, d4j_tensor* dw, d4j_tensor* dbias, const d4j_tensor* dy,
+                                       const d4j_tensor* x, int32_t stride, int32_t pad) {
+    static const char* fn = "d4j_conv2d_backward_weights";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    D4J_TRY(d4j_check_output(fn, "dw", dw, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
+    d4j_conv_shape s;
+    D4J_TRY(conv_shape(fn, &s, x, "x", dw, dy, "dy", stride, pad));
+    if (dbias) D4J_TRY(d4j_check_vector(fn, "dbias", dbias, ctx, s.cout, 1));
+    if (dw == dy || dw == x || dbias == dy || dbias == x || dbias == dw)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dw and dbias must not alias an input or each other");
+    return d4j_conv2d_run_backward_weights(fn, ctx, dw->data, dbias ? dbias->data : NULL, dy->data, x->data, &s);
+}
