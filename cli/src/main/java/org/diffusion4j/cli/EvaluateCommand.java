@@ -152,7 +152,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed),
                             (System.nanoTime() - t0) / 1e9));
                 } else {
-                    scoreCheckpoint(ctx, ev, rows, notes, out, progress);
+                    scoreCheckpoint(ctx, ev, rows, notes, out, progress, dir);
                 }
             }
         }
@@ -160,8 +160,9 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Samples and scores each sampler in turn, rewriting the table after each row (a long table keeps what it has). */
     private void scoreCheckpoint(Context ctx, Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out,
-            Progress progress) throws IOException {
+            Progress progress, Path dir) throws IOException {
         Checkpoint c = Checkpoint.read(checkpointFile);
         GaussianDiffusion diffusion = c.diffusion();
         int size = c.config().imageSize();
@@ -195,6 +196,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f%n", describe(s), sc.fid(),
                         sc.floorFid(), sc.accuracy(), sc.precision(), sc.recall());
                 out.flush();
+                writeTables(dir, rows, notes);
             }
             if (bpd) {
                 ImageDataset test = loadTest(testData);
@@ -290,6 +292,14 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     private static void write(Path dir, List<Row> rows, List<String> notes, PrintWriter out) throws IOException {
+        String md = writeTables(dir, rows, notes);
+        out.println();
+        out.print(md);
+        out.println("wrote " + dir.resolve("results.csv") + " and " + dir.resolve("results.md"));
+    }
+
+    /** results.md and results.csv from the rows so far; returns the Markdown. */
+    private static String writeTables(Path dir, List<Row> rows, List<String> notes) throws IOException {
         StringBuilder md = new StringBuilder("| images | N | FID | floor FID | accuracy | floor accuracy | precision | recall "
                 + "| floor precision | floor recall | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         StringBuilder csv = new StringBuilder("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,"
@@ -308,8 +318,6 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Files.writeString(dir.resolve("results.md"), md.toString(), StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("results.csv"), csv.toString(), StandardCharsets.UTF_8);
-        out.println();
-        out.print(md);
-        out.println("wrote " + dir.resolve("results.csv") + " and " + dir.resolve("results.md"));
+        return md.toString();
     }
 }
