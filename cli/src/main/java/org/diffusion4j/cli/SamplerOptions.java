@@ -45,6 +45,10 @@ final class SamplerOptions {
             + "(o = (w+1) o(x,y) - w o(x)); 0 is no guidance.")
     double guidance = 3.0;
 
+    @Option(names = "--no-clip", description = "Do not clip the predicted x_0 to [-1, 1] at each step (clipping, and "
+            + "using the noise the clipped x_0 implies, is the default).")
+    boolean noClip;
+
     /** Checks the values that need no checkpoint. */
     void validate(CommandSpec spec) {
         Check.nonNegative(spec, "--eta", eta);
@@ -69,9 +73,9 @@ final class SamplerOptions {
         }
         Spacing sp = Spacing.ofId(spacing != null ? spacing : kind == Kind.DDIM ? "trailing" : "linspace");
         return switch (kind) {
-            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, true);
+            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, !noClip);
             case DDPM -> new DdpmSampler(variance == null ? diffusion : diffusion.withVariance(VarianceType.ofId(variance)),
-                    nSteps, sp, guidance, true);
+                    nSteps, sp, guidance, !noClip);
         };
     }
 }

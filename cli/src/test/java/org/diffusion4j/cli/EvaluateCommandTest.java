@@ -58,5 +58,6 @@ class EvaluateCommandTest {
         assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--bpd"}), "--bpd needs a checkpoint");
         assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--n", "1"}));
         assertEquals(0, D4j.run(new String[] {"evaluate", "--help"}));
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--no-clip", "--eta", "-1"}));
     }
 }
