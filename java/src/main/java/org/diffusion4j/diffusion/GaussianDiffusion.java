@@ -281,22 +281,27 @@ public final class GaussianDiffusion {
 
     // ---- training -------------------------------------------------------------------------------
 
-    /** The regression target of the model output for clean x_0 and the noise ε that made x_t. */
-    public void trainingTarget(Context ctx, Tensor target, Tensor x0, Tensor eps, int[] t) {
+    /**
+     * The regression target of the model output for clean x_0 and the noise ε that made x_t:
+     * {@code eps} itself for ε-prediction, {@code x0} itself for x_0-prediction (no copy), or
+     * v = √ᾱ ε − √(1−ᾱ) x_0 written into {@code scratch} and returned.
+     */
+    public Tensor trainingTarget(Context ctx, Tensor scratch, Tensor x0, Tensor eps, int[] t) {
         checkTimesteps(t, x0);
-        switch (output) {
-            case EPSILON -> target.copyFrom(eps);
-            case X0 -> target.copyFrom(x0);
+        return switch (output) {
+            case EPSILON -> eps;
+            case X0 -> x0;
             case V -> {
                 float[] a = new float[t.length];
                 float[] b = new float[t.length];
-                for (int i = 0; i < t.length; i++) { // v = √ᾱ ε − √(1−ᾱ) x_0
+                for (int i = 0; i < t.length; i++) {
                     a[i] = (float) Math.sqrt(schedule.alphaBar(t[i]));
                     b[i] = (float) -Math.sqrt(1.0 - schedule.alphaBar(t[i]));
                 }
-                Axpby.apply(ctx, target, eps, x0, a, b);
+                Axpby.apply(ctx, scratch, eps, x0, a, b);
+                yield scratch;
             }
-        }
+        };
     }
 
     /** Each sample's loss weight under {@link #loss()}, or null for the unweighted L_simple. */

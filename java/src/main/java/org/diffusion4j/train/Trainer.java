@@ -14,6 +14,8 @@ import org.diffusion4j.Seeds;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.LossType;
+import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.Param;
 import org.diffusion4j.nn.UNet;
@@ -45,6 +47,8 @@ public final class Trainer implements AutoCloseable {
     private final TrainConfig config;
     private final long choicesKey;
     private final List<Param> params;
+    private final List<Tensor> values = new ArrayList<>();
+    private final List<Tensor> grads = new ArrayList<>();
     private final List<Tensor> m = new ArrayList<>();
     private final List<Tensor> v = new ArrayList<>();
     private final List<Tensor> ema = new ArrayList<>();
@@ -65,11 +69,15 @@ public final class Trainer implements AutoCloseable {
         this.model = Objects.requireNonNull(model, "model");
         this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
         this.config = Objects.requireNonNull(config, "config");
-        diffusion.lossWeights(new int[] {0}); // refuses a loss it cannot compute yet, before any work
-        diffusion.reverseVariance(Math.min(1, diffusion.timesteps() - 1));
+        if (diffusion.variance() == VarianceType.LEARNED_RANGE || diffusion.loss() == LossType.HYBRID) {
+            throw new UnsupportedOperationException("training with learned variance or the hybrid loss arrives with "
+                    + "improved DDPM; this trainer takes fixed variance with L_simple or min-SNR (" + diffusion + ")");
+        }
         this.choicesKey = Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_CHOICES);
         this.params = model.parameters();
         for (Param p : params) {
+            values.add(p.value());
+            grads.add(p.grad());
             m.add(Tensor.zeros(ctx, p.value().shape()));
             v.add(Tensor.zeros(ctx, p.value().shape()));
             ema.add(Tensor.empty(ctx, p.value().shape()).copyFrom(p.value()));
@@ -148,12 +156,12 @@ public final class Trainer implements AutoCloseable {
         target = reuse(target, x0.shape());
         dOut = reuse(dOut, x0.shape());
         diffusion.qSample(ctx, xt, eps, x0, t);
-        diffusion.trainingTarget(ctx, target, x0, eps, t);
+        Tensor tgt = diffusion.trainingTarget(ctx, target, x0, eps, t);
         if (micro == 0) {
             model.zeroGrad();
         }
         Tensor out = model.forward(ctx, xt, t, y, true);
-        diffusion.trainingLoss(ctx, loss, dOut, out, target, t, 1.0 / config.accumulation());
+        diffusion.trainingLoss(ctx, loss, dOut, out, tgt, t, 1.0 / config.accumulation());
         model.backward(ctx, dOut);
         if (micro == 0) {
             stepLoss.copyFrom(loss);
@@ -166,12 +174,6 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void update() {
-        List<Tensor> grads = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (Param p : params) {
-            grads.add(p.grad());
-            values.add(p.value());
-        }
         Optimizer.clipGradNorm(ctx, norm, grads, config.gradClip());
         Optimizer.adamwStep(ctx, values, m, v, grads, new Optimizer.AdamW(learningRate(), 0.9f, 0.999f, 1e-8f,
                 config.weightDecay()), step + 1);
