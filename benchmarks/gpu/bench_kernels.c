@@ -99,7 +99,7 @@ static void run_sampler_step(int k) {
                                .coef_x0 = 0.3f, .coef_xt = 0.9f, .coef_eps = 0.1f, .sigma = 0.05f,
                                .guidance = 3.0f, .clip_x0 = 1};
     for (int64_t n = 0; n < E_N; n++) sample_ids[n] = n;
-    CK(d4j_sampler_step(ctx, ed[k], ea[k], eb[k], ec[k], &c, 7, 0, sample_ids));
+    CK(d4j_sampler_step(ctx, ed[k], ea[k], eb[k], ec[k], NULL, &c, 7, 0, sample_ids));
 }
 
 /* ---- 3×3 convolution, stride 1, pad 1, Cin = Cout = C ---- */

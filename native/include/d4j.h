@@ -181,6 +181,7 @@ typedef struct d4j_step_coefficients {
     float eps_from_xt, eps_from_out; /* ε̂ = eps_from_xt·x_t + eps_from_out·o */
     float sqrt_alpha_bar, recip_sqrt_one_minus_alpha_bar; /* ε from a clipped x̂_0: (x_t − √ᾱ x̂_0)/√(1−ᾱ) */
     float coef_x0, coef_xt, coef_eps, sigma; /* x_{t−1} = coef_x0 x̂_0 + coef_xt x_t + coef_eps ε̂ + σ z */
+    float log_var_max, log_var_min;  /* learned variance (var_out != NULL): log β_t and the clipped log β̃_t */
     float guidance;                  /* o = (w+1)·out − w·out_uncond when out_uncond != NULL */
     int32_t clip_x0;                 /* clamp x̂_0 to [−1,1] and then use the ε it implies */
 } d4j_step_coefficients;
@@ -191,15 +192,23 @@ typedef struct d4j_step_coefficients {
  *   ε̂      = fmaf(eps_from_out, o, eps_from_xt·x_t)   ((0, 1) gives ε̂ = o exactly)
  *   if clip_x0: x̂_0 = clip(x̂_0, −1, 1) and ε̂ = (x_t − √ᾱ x̂_0)/√(1 − ᾱ), the noise the
  *               clipped x̂_0 implies, so DDIM's direction term agrees with it
- *   x_prev = coef_x0 x̂_0 + coef_xt x_t + coef_eps ε̂ + σ z
+ *   x_prev = coef_x0 x̂_0 + coef_xt x_t + coef_eps ε̂ + σ_i z
+ * σ_i = σ when var_out is NULL (log_var_max, log_var_min unused). Otherwise var_out holds the
+ * model's raw variance output r (x_t's shape) and σ is a scale on Improved DDPM's learned range
+ * (Nichol & Dhariwal 2021 eq. 15, improved-diffusion's LEARNED_RANGE):
+ *   σ_i = σ · exp(½ (f·log_var_max + (1 − f)·log_var_min)),  f = (r_i + 1)/2, not clamped
+ * with log_var_max = log β_t, log_var_min = log β̃_t (clipped at t = 1) and σ = 1 on a noisy
+ * step, σ = 0 on the last (exp is the library's own, as on CUDA; its argument is kept in
+ * [−87, 88]). var_out is not read when σ == 0.
  * z is the keyed noise of d4j_keyed_noise with (noise_key, noise_stream, ids[n]) for sample n
  * (the same function, the same bits); it is drawn only when σ > 0, and ids (N host ids) may
  * be NULL only when σ == 0. The step neither uses nor advances ctx's (seed, offset).
  * DDPM ancestral steps use coef_x0, coef_xt = the posterior mean coefficients, coef_eps = 0;
  * DDIM steps coef_x0 = √ᾱ_prev, coef_xt = 0, coef_eps = √(1 − ᾱ_prev − σ²). Every coefficient
- * finite, σ >= 0, clip_x0 0 or 1. x_prev may be x_t but not out or out_uncond. */
+ * finite (log_var_* too, even when var_out is NULL), σ >= 0, clip_x0 0 or 1. x_prev may be x_t
+ * but not out, out_uncond or var_out. */
 d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* x_t, const d4j_tensor* out,
-                            const d4j_tensor* out_uncond, const d4j_step_coefficients* c,
+                            const d4j_tensor* out_uncond, const d4j_tensor* var_out, const d4j_step_coefficients* c,
                             uint64_t noise_key, uint32_t noise_stream, const int64_t* ids);
 
 /* Per-sample linear combination: out = a[n]·x + b[n]·y for each sample n of dimension 0

@@ -50,8 +50,9 @@ int main(void) {
     int64_t ids[4] = {0, 1, 2, 3};
     CHECK_FAILS(D4J_ERR_DEVICE, "tensor out belongs to context", d4j_keyed_noise(b, ya, NULL, 0, 1, 0, 0, ids));
     d4j_step_coefficients c = {.eps_from_out = 1, .coef_eps = 1};
-    CHECK_FAILS(D4J_ERR_DEVICE, "tensor x_prev belongs to context", d4j_sampler_step(b, ya, xb, xb, NULL, &c, 0, 0, NULL));
-    CHECK_OK(d4j_sampler_step(b, yb, xa, xa, NULL, &c, 0, 0, NULL)); /* reads from a are fine */
+    CHECK_FAILS(D4J_ERR_DEVICE, "tensor x_prev belongs to context",
+                d4j_sampler_step(b, ya, xb, xb, NULL, NULL, &c, 0, 0, NULL));
+    CHECK_OK(d4j_sampler_step(b, yb, xa, xa, NULL, xa, &c, 0, 0, NULL)); /* reads from a (var_out too) are fine */
 
     /* written vectors and statistics */
     d4j_tensor *ga = tensor_of(a, vec, 1, NULL), *gb = tensor_of(b, vec, 1, NULL), *bb = tensor_of(b, vec, 1, NULL);

@@ -111,10 +111,10 @@ static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[7])
     d4j_step_coefficients v = {.x0_from_xt = 0.8f, .x0_from_out = -0.6f, .eps_from_xt = 0.6f, .eps_from_out = 0.8f,
                                .sqrt_alpha_bar = 0.8f, .recip_sqrt_one_minus_alpha_bar = 1 / 0.6f, .coef_x0 = 0.3f,
                                .coef_xt = 0.7f, .coef_eps = 0, .sigma = 0.1f, .guidance = 0, .clip_x0 = 0};
-    CHECK_OK(d4j_sampler_step(ctx, t[1], tx, te, tu, &eps, 99, 2, ids));
-    CHECK_OK(d4j_sampler_step(ctx, t[2], tx, te, NULL, &v, 99, 2, ids));
+    CHECK_OK(d4j_sampler_step(ctx, t[1], tx, te, tu, NULL, &eps, 99, 2, ids));
+    CHECK_OK(d4j_sampler_step(ctx, t[2], tx, te, NULL, NULL, &v, 99, 2, ids));
     d4j_step_coefficients z = {.sigma = 1};
-    CHECK_OK(d4j_sampler_step(ctx, t[3], tx, te, NULL, &z, 99, 2, ids)); /* the step's z alone */
+    CHECK_OK(d4j_sampler_step(ctx, t[3], tx, te, NULL, NULL, &z, 99, 2, ids)); /* the step's z alone */
     CHECK_OK(d4j_axpby(ctx, t[4], tx, te, a, b));
     CHECK_OK(d4j_mse_loss(ctx, l1, t[5], tx, te, b));
     CHECK_OK(d4j_mse_loss(ctx, l2, NULL, tx, te, b));

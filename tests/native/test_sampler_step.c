@@ -78,7 +78,7 @@ static void matches_reference(d4j_ctx* ctx, const int64_t* shape, int nd, int pa
     d4j_tensor* tz = tensor_of(ctx, shape, nd, NULL);
     uint64_t seed0, off0, seed1, off1;
     CHECK_OK(d4j_ctx_rng(&seed0, &off0, ctx));
-    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, guided ? tu : NULL, &c, 1234, 9, ids));
+    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, guided ? tu : NULL, NULL, &c, 1234, 9, ids));
     CHECK_OK(d4j_ctx_rng(&seed1, &off1, ctx));
     CHECK(seed0 == seed1 && off0 == off1, "the step moved the context's Philox stream");
     CHECK_OK(d4j_keyed_noise(ctx, tz, NULL, 0.0f, 1.0f, 1234, 9, ids));
@@ -119,14 +119,14 @@ static void noise_and_identities(d4j_ctx* ctx) {
     memset(&c, 0, sizeof c);
     c.sigma = 1;
     c.x0_from_xt = 0.5f; /* finite x̂_0 and ε̂, multiplied by 0 */
-    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, NULL, &c, 77, 1, ids));
+    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, NULL, NULL, &c, 77, 1, ids));
     CHECK_OK(d4j_keyed_noise(ctx, tz, NULL, 0.0f, 1.0f, 77, 1, ids));
     float *got = download(ctx, tp, n), *z = download(ctx, tz, n);
     CHECK(memcmp(got, z, (size_t)n * 4) == 0, "the step's z differs from d4j_keyed_noise");
     /* the same sample alone in a batch of one, at id 16 (position 5 above) */
     d4j_tensor *tx1 = tensor_of(ctx, one, 2, x + 5 * 301), *te1 = tensor_of(ctx, one, 2, e + 5 * 301);
     d4j_tensor* tp1 = tensor_of(ctx, one, 2, NULL);
-    CHECK_OK(d4j_sampler_step(ctx, tp1, tx1, te1, NULL, &c, 77, 1, ids + 5));
+    CHECK_OK(d4j_sampler_step(ctx, tp1, tx1, te1, NULL, NULL, &c, 77, 1, ids + 5));
     float* got1 = download(ctx, tp1, 301);
     CHECK(memcmp(got1, got + 5 * 301, 301 * 4) == 0, "a sample's noise changed with its batch");
     /* ε̂ = o exactly: coef_eps = 1, everything else 0 */
@@ -135,14 +135,14 @@ static void noise_and_identities(d4j_ctx* ctx) {
     c.coef_eps = 1;
     c.x0_from_xt = 1.0f / 0.6f;
     c.x0_from_out = -0.8f / 0.6f;
-    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, NULL, &c, 0, 0, NULL)); /* σ = 0: ids may be NULL */
+    CHECK_OK(d4j_sampler_step(ctx, tp, tx, te, NULL, NULL, &c, 0, 0, NULL)); /* σ = 0: ids may be NULL */
     free(got);
     got = download(ctx, tp, n);
     CHECK(memcmp(got, e, (size_t)n * 4) == 0, "(eps_from_xt, eps_from_out) = (0, 1) must return o bit for bit");
     /* x_prev may be x_t */
     c.coef_eps = 0.5f;
     c.coef_xt = 2.0f;
-    CHECK_OK(d4j_sampler_step(ctx, tx, tx, te, NULL, &c, 0, 0, NULL));
+    CHECK_OK(d4j_sampler_step(ctx, tx, tx, te, NULL, NULL, &c, 0, 0, NULL));
     free(got);
     got = download(ctx, tx, n);
     int exact = 1;
@@ -160,29 +160,29 @@ static void bad_inputs(d4j_ctx* ctx) {
     d4j_tensor *p = tensor_of(ctx, shape, 2, NULL), *wrong = tensor_of(ctx, other, 2, NULL);
     d4j_step_coefficients c = coefficients(EPS, 0.36, 0.64, 0, 0, 0);
     CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "d4j_sampler_step: ids is NULL; it must hold one id per sample of x_t (3)",
-                d4j_sampler_step(ctx, p, x, o, NULL, &c, 1, 0, NULL));
+                d4j_sampler_step(ctx, p, x, o, NULL, NULL, &c, 1, 0, NULL));
     CHECK_FAILS(D4J_ERR_SHAPE, "out has shape [3, 6] but x_t has shape [3, 5]",
-                d4j_sampler_step(ctx, p, x, wrong, NULL, &c, 1, 0, ids));
-    CHECK_FAILS(D4J_ERR_SHAPE, "out_uncond has shape [3, 6]", d4j_sampler_step(ctx, p, x, o, wrong, &c, 1, 0, ids));
-    CHECK_FAILS(D4J_ERR_SHAPE, "x_prev has shape [3, 6]", d4j_sampler_step(ctx, wrong, x, o, NULL, &c, 1, 0, ids));
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "x_prev must not alias out", d4j_sampler_step(ctx, o, x, o, NULL, &c, 1, 0, ids));
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "coefficients are NULL", d4j_sampler_step(ctx, p, x, o, NULL, NULL, 1, 0, ids));
+                d4j_sampler_step(ctx, p, x, wrong, NULL, NULL, &c, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_SHAPE, "out_uncond has shape [3, 6]", d4j_sampler_step(ctx, p, x, o, wrong, NULL, &c, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_SHAPE, "x_prev has shape [3, 6]", d4j_sampler_step(ctx, wrong, x, o, NULL, NULL, &c, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "x_prev must not alias out", d4j_sampler_step(ctx, o, x, o, NULL, NULL, &c, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "coefficients are NULL", d4j_sampler_step(ctx, p, x, o, NULL, NULL, NULL, 1, 0, ids));
     d4j_step_coefficients bad = c;
     bad.x0_from_out = NAN;
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "x0_from_out is nan", d4j_sampler_step(ctx, p, x, o, NULL, &bad, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "x0_from_out is nan", d4j_sampler_step(ctx, p, x, o, NULL, NULL, &bad, 1, 0, ids));
     bad = c;
     bad.eps_from_xt = INFINITY;
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "eps_from_xt is inf", d4j_sampler_step(ctx, p, x, o, NULL, &bad, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "eps_from_xt is inf", d4j_sampler_step(ctx, p, x, o, NULL, NULL, &bad, 1, 0, ids));
     bad = c;
     bad.guidance = -INFINITY;
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "guidance is -inf", d4j_sampler_step(ctx, p, x, o, NULL, &bad, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "guidance is -inf", d4j_sampler_step(ctx, p, x, o, NULL, NULL, &bad, 1, 0, ids));
     bad = c;
     bad.sigma = -0.5f;
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "sigma is -0.5", d4j_sampler_step(ctx, p, x, o, NULL, &bad, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "sigma is -0.5", d4j_sampler_step(ctx, p, x, o, NULL, NULL, &bad, 1, 0, ids));
     bad = c;
     bad.clip_x0 = 2;
-    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "clip_x0 is 2", d4j_sampler_step(ctx, p, x, o, NULL, &bad, 1, 0, ids));
-    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "tensor x_t is NULL", d4j_sampler_step(ctx, p, NULL, o, NULL, &c, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "clip_x0 is 2", d4j_sampler_step(ctx, p, x, o, NULL, NULL, &bad, 1, 0, ids));
+    CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "tensor x_t is NULL", d4j_sampler_step(ctx, p, NULL, o, NULL, NULL, &c, 1, 0, ids));
     d4j_tensor_free(x); d4j_tensor_free(o); d4j_tensor_free(p); d4j_tensor_free(wrong);
 }
 

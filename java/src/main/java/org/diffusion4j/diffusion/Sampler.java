@@ -154,8 +154,8 @@ public abstract class Sampler {
         SamplerStep.Coefficients f = new SamplerStep.Coefficients((float) c.x0FromXt(), (float) c.x0FromOut(),
                 (float) c.epsFromXt(), (float) c.epsFromOut(), (float) c.sqrtAlphaBar(),
                 (float) c.recipSqrtOneMinusAlphaBar(), (float) c.coefX0(), (float) c.coefXt(), (float) c.coefEps(),
-                (float) c.sigma(), outUncond == null ? 0f : (float) guidance, clipX0);
-        SamplerStep.apply(ctx, xPrev, xT, out, outUncond, f, noise.key(), k + 1, noise.idsView());
+                (float) c.sigma(), 0f, 0f, outUncond == null ? 0f : (float) guidance, clipX0);
+        SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
     }
 
     /**

@@ -67,15 +67,15 @@ class CudaSamplerTest {
         for (int s = 0; s < ids.length; s++) {
             ids[s] = 1000 - 3L * s;
         }
-        SamplerStep.Coefficients noiseOnly = new SamplerStep.Coefficients(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, false);
+        SamplerStep.Coefficients noiseOnly = new SamplerStep.Coefficients(0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, false);
         try (Context ctx = Context.create(d);
                 Tensor x = Tensor.of(ctx, TestData.random(1, n, 1.5f), shape);
                 Tensor e = Tensor.of(ctx, TestData.random(2, n, 1.8f), shape);
                 Tensor u = Tensor.of(ctx, TestData.random(3, n, 1f), shape);
                 Tensor out = Tensor.empty(ctx, shape).fill(Float.NaN);
                 Tensor z = Tensor.empty(ctx, shape).fill(Float.NaN)) {
-            SamplerStep.apply(ctx, out, x, e, c.guidance() > 0 ? u : null, c, 77, 4, ids);
-            SamplerStep.apply(ctx, z, x, e, null, noiseOnly, 77, 4, ids);
+            SamplerStep.apply(ctx, out, x, e, c.guidance() > 0 ? u : null, null, c, 77, 4, ids);
+            SamplerStep.apply(ctx, z, x, e, null, null, noiseOnly, 77, 4, ids);
             return new float[][] {out.toArray(), z.toArray()};
         }
     }

@@ -52,7 +52,7 @@ public class SamplerStepTest {
             sigma = Math.sqrt((1 - alpha) * (1 - abPrev) / (1 - ab));
         }
         return new SamplerStep.Coefficients((float) m[0], (float) m[1], (float) m[2], (float) m[3], (float) a,
-                (float) (1 / s), (float) c0, (float) c1, (float) c2, (float) sigma, (float) w, clip);
+                (float) (1 / s), (float) c0, (float) c1, (float) c2, (float) sigma, 0f, 0f, (float) w, clip);
     }
 
     static double reference(double x, double e, double u, double z, SamplerStep.Coefficients c, boolean guided) {
@@ -92,7 +92,7 @@ public class SamplerStepTest {
                     Tensor tu = Tensor.of(ctx, u, shape);
                     Tensor out = Tensor.empty(ctx, shape).fill(Float.NaN)) {
                 long offset = ctx.rngOffset();
-                SamplerStep.apply(ctx, out, tx, te, guided ? tu : null, c, 42, 6, ids);
+                SamplerStep.apply(ctx, out, tx, te, guided ? tu : null, null, c, 42, 6, ids);
                 assertEquals(offset, ctx.rngOffset(), "the step must not move the context's stream");
                 float[] got = out.toArray();
                 double[] ref = new double[n];
@@ -119,12 +119,12 @@ public class SamplerStepTest {
         float[] x = TestData.random(4, 2 * 50, 1f);
         float[] e = TestData.random(5, 2 * 50, 1f);
         SamplerStep.Coefficients c = new SamplerStep.Coefficients(1 / 0.6f, -0.8f / 0.6f, 0, 1, 0.6f, 1 / 0.8f, 0, 0, 1, 0,
-                0, false);
+                0, 0, 0, false);
         try (Context ctx = Context.create(Device.cpu());
                 Tensor tx = Tensor.of(ctx, x, 2, 50);
                 Tensor te = Tensor.of(ctx, e, 2, 50);
                 Tensor out = Tensor.empty(ctx, 2, 50).fill(Float.NaN)) {
-            SamplerStep.apply(ctx, out, tx, te, null, c, 0, 0, null); // σ = 0: no ids needed
+            SamplerStep.apply(ctx, out, tx, te, null, null, c, 0, 0, null); // σ = 0: no ids needed
             assertArrayEquals(e, out.toArray(), "ε̂ must be the model's ε bit for bit");
         }
     }
@@ -142,8 +142,8 @@ public class SamplerStepTest {
                 Tensor x1 = Tensor.of(ctx, Arrays.copyOfRange(x, 150, 180), 1, 30);
                 Tensor e1 = Tensor.of(ctx, Arrays.copyOfRange(e, 150, 180), 1, 30);
                 Tensor out1 = Tensor.empty(ctx, 1, 30).fill(Float.NaN)) {
-            SamplerStep.apply(ctx, out, tx, te, te, c, 8, 2, ids);
-            SamplerStep.apply(ctx, out1, x1, e1, e1, c, 8, 2, new long[] {9});
+            SamplerStep.apply(ctx, out, tx, te, te, null, c, 8, 2, ids);
+            SamplerStep.apply(ctx, out1, x1, e1, e1, null, c, 8, 2, new long[] {9});
             assertArrayEquals(Arrays.copyOfRange(out.toArray(), 150, 180), out1.toArray());
         }
     }
@@ -152,13 +152,13 @@ public class SamplerStepTest {
     void badArgumentsAreNamed() {
         SamplerStep.Coefficients c = coefficients("eps", false, 0, false);
         IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
-                () -> new SamplerStep.Coefficients(1, Float.NaN, 0, 1, 1, 1, 1, 0, 0, 0, 0, false));
+                () -> new SamplerStep.Coefficients(1, Float.NaN, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, false));
         assertTrue(nan.getMessage().contains("x0FromOut is NaN"), nan.getMessage());
         IllegalArgumentException inf = assertThrows(IllegalArgumentException.class,
-                () -> new SamplerStep.Coefficients(1, 0, 0, 1, 1, 1, 1, 0, 0, 0, Float.POSITIVE_INFINITY, false));
+                () -> new SamplerStep.Coefficients(1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, Float.POSITIVE_INFINITY, false));
         assertTrue(inf.getMessage().contains("guidance is Infinity"), inf.getMessage());
         IllegalArgumentException neg = assertThrows(IllegalArgumentException.class,
-                () -> new SamplerStep.Coefficients(1, 0, 0, 1, 1, 1, 1, 0, 0, -0.5f, 0, false));
+                () -> new SamplerStep.Coefficients(1, 0, 0, 1, 1, 1, 1, 0, 0, -0.5f, 0, 0, 0, false));
         assertTrue(neg.getMessage().contains("sigma is -0.5"), neg.getMessage());
         try (Context ctx = Context.create(Device.cpu());
                 Tensor x = Tensor.empty(ctx, 3, 5);
@@ -167,14 +167,16 @@ public class SamplerStepTest {
                 Tensor wrong = Tensor.empty(ctx, 3, 6)) {
             long[] ids = {1, 2, 3};
             IllegalArgumentException noIds = assertThrows(IllegalArgumentException.class,
-                    () -> SamplerStep.apply(ctx, p, x, o, null, c, 0, 0, null));
+                    () -> SamplerStep.apply(ctx, p, x, o, null, null, c, 0, 0, null));
             assertTrue(noIds.getMessage().contains("ids is null but sigma is " + c.sigma()), noIds.getMessage());
             IllegalArgumentException few = assertThrows(IllegalArgumentException.class,
-                    () -> SamplerStep.apply(ctx, p, x, o, null, c, 0, 0, new long[] {1}));
+                    () -> SamplerStep.apply(ctx, p, x, o, null, null, c, 0, 0, new long[] {1}));
             assertTrue(few.getMessage().contains("ids has 1 entries but xT has 3 samples"), few.getMessage());
-            D4jException shape = assertThrows(D4jException.class, () -> SamplerStep.apply(ctx, p, x, wrong, null, c, 0, 0, ids));
+            D4jException shape = assertThrows(D4jException.class,
+                    () -> SamplerStep.apply(ctx, p, x, wrong, null, null, c, 0, 0, ids));
             assertTrue(shape.getMessage().contains("out has shape [3, 6] but x_t has shape [3, 5]"), shape.getMessage());
-            D4jException alias = assertThrows(D4jException.class, () -> SamplerStep.apply(ctx, o, x, o, null, c, 0, 0, ids));
+            D4jException alias = assertThrows(D4jException.class,
+                    () -> SamplerStep.apply(ctx, o, x, o, null, null, c, 0, 0, ids));
             assertTrue(alias.getMessage().contains("x_prev must not alias out"), alias.getMessage());
         }
     }
