@@ -2,7 +2,7 @@
  * test_cuda.c — the CUDA backend against the CPU backend: Philox fills bit for
  * bit, q_sample to float32 rounding, keyed noise and the sampler step's noise
  * bit for bit (more samples than one launch's id chunk included), the sampler
- * step, axpby and the weighted MSE against the CPU, transfers round-trip,
+ * step (learned variance too), axpby and the weighted MSE against the CPU, transfers round-trip,
  * device mismatches rejected. Skipped (exit 77, with the reason) where there is
  * no GPU.
  */
@@ -82,18 +82,21 @@ static void compare(d4j_ctx* cpu, d4j_ctx* gpu, const int64_t* shape, int nd) {
     free(t);
 }
 
-/* keyed noise, the sampler step (ε- and v-style, guided and clipped, noisy), axpby and the
- * weighted MSE on ctx; results into out[0..5] (host, n each) and out[6] (2 losses). */
-static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[7]) {
+/* keyed noise, the sampler step (ε- and v-style, guided and clipped, noisy; learned variance),
+ * axpby and the weighted MSE on ctx; results into out[0..6] (host, n each) and out[7] (2 losses). */
+static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[8]) {
     int64_t n = 1;
     for (int i = 0; i < nd; i++) n *= shape[i];
     int64_t batch = shape[0], one[1] = {1};
     float *x = malloc((size_t)n * 4), *e = malloc((size_t)n * 4), *u = malloc((size_t)n * 4);
+    float* r = malloc((size_t)n * 4);
     float *a = malloc((size_t)batch * 4), *b = malloc((size_t)batch * 4);
     int64_t* ids = malloc((size_t)batch * sizeof(int64_t));
     test_data(x, n, 41);
     test_data(e, n, 42);
     test_data(u, n, 43);
+    test_data(r, n, 46);
+    for (int64_t i = 0; i < n; i++) r[i] *= 1.5f; /* raw variance outputs past ±1 too */
     test_data(a, batch, 44);
     test_data(b, batch, 45);
     for (int64_t s = 0; s < batch; s++) {
@@ -101,8 +104,9 @@ static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[7])
         b[s] = fabsf(b[s]); /* also the MSE weights */
     }
     d4j_tensor *tx = tensor_of(ctx, shape, nd, x), *te = tensor_of(ctx, shape, nd, e), *tu = tensor_of(ctx, shape, nd, u);
-    d4j_tensor* t[6];
-    for (int i = 0; i < 6; i++) t[i] = tensor_of(ctx, shape, nd, NULL);
+    d4j_tensor* tr = tensor_of(ctx, shape, nd, r);
+    d4j_tensor* t[7];
+    for (int i = 0; i < 7; i++) t[i] = tensor_of(ctx, shape, nd, NULL);
     d4j_tensor *l1 = tensor_of(ctx, one, 1, NULL), *l2 = tensor_of(ctx, one, 1, NULL);
     CHECK_OK(d4j_keyed_noise(ctx, t[0], tx, 0.6f, 0.8f, 0xabcdef0123ULL, 5, ids));
     d4j_step_coefficients eps = {.x0_from_xt = 1.25f, .x0_from_out = -0.75f, .eps_from_xt = 0, .eps_from_out = 1,
@@ -115,27 +119,35 @@ static void run_keyed(d4j_ctx* ctx, const int64_t* shape, int nd, float* out[7])
     CHECK_OK(d4j_sampler_step(ctx, t[2], tx, te, NULL, NULL, &v, 99, 2, ids));
     d4j_step_coefficients z = {.sigma = 1};
     CHECK_OK(d4j_sampler_step(ctx, t[3], tx, te, NULL, NULL, &z, 99, 2, ids)); /* the step's z alone */
+    /* learned variance on the DDPM step ᾱ 0.36 -> 0.64: β = 0.4375, β̃ = 0.24609375 */
+    d4j_step_coefficients lv = {.x0_from_xt = 1 / 0.6f, .x0_from_out = -0.8f / 0.6f, .eps_from_xt = 0,
+                                .eps_from_out = 1, .sqrt_alpha_bar = 0.6f, .recip_sqrt_one_minus_alpha_bar = 1.25f,
+                                .coef_x0 = 0.546875f, .coef_xt = 0.421875f, .coef_eps = 0, .sigma = 1,
+                                .log_var_max = -0.82667857f, .log_var_min = -1.40204272f, .guidance = 2.0f,
+                                .clip_x0 = 1};
+    CHECK_OK(d4j_sampler_step(ctx, t[6], tx, te, tu, tr, &lv, 99, 2, ids));
     CHECK_OK(d4j_axpby(ctx, t[4], tx, te, a, b));
     CHECK_OK(d4j_mse_loss(ctx, l1, t[5], tx, te, b));
     CHECK_OK(d4j_mse_loss(ctx, l2, NULL, tx, te, b));
-    for (int i = 0; i < 6; i++) out[i] = download(ctx, t[i], n);
-    out[6] = malloc(2 * sizeof(float));
-    CHECK_OK(d4j_tensor_download(ctx, out[6], l1, 1));
-    CHECK_OK(d4j_tensor_download(ctx, out[6] + 1, l2, 1));
-    for (int i = 0; i < 6; i++) d4j_tensor_free(t[i]);
-    d4j_tensor_free(tx); d4j_tensor_free(te); d4j_tensor_free(tu); d4j_tensor_free(l1); d4j_tensor_free(l2);
-    free(x); free(e); free(u); free(a); free(b); free(ids);
+    for (int i = 0; i < 7; i++) out[i] = download(ctx, t[i], n);
+    out[7] = malloc(2 * sizeof(float));
+    CHECK_OK(d4j_tensor_download(ctx, out[7], l1, 1));
+    CHECK_OK(d4j_tensor_download(ctx, out[7] + 1, l2, 1));
+    for (int i = 0; i < 7; i++) d4j_tensor_free(t[i]);
+    d4j_tensor_free(tx); d4j_tensor_free(te); d4j_tensor_free(tu); d4j_tensor_free(tr);
+    d4j_tensor_free(l1); d4j_tensor_free(l2);
+    free(x); free(e); free(u); free(r); free(a); free(b); free(ids);
 }
 
 static void compare_keyed(d4j_ctx* cpu, d4j_ctx* gpu, const int64_t* shape, int nd) {
-    static const char* names[6] = {"keyed noise", "eps step (guided, clipped)", "v step", "step noise", "axpby",
-                                   "weighted mse gradient"};
+    static const char* names[7] = {"keyed noise", "eps step (guided, clipped)", "v step", "step noise", "axpby",
+                                   "weighted mse gradient", "learned-variance step (guided, clipped)"};
     int64_t n = 1;
     for (int i = 0; i < nd; i++) n *= shape[i];
-    float *c[7], *g[7];
+    float *c[8], *g[8];
     run_keyed(cpu, shape, nd, c);
     run_keyed(gpu, shape, nd, g);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         double num = 0, den = 0;
         for (int64_t k = 0; k < n; k++) {
             double d = (double)c[i][k] - g[i][k];
@@ -151,10 +163,10 @@ static void compare_keyed(d4j_ctx* cpu, d4j_ctx* gpu, const int64_t* shape, int 
         printf("n=%lld %s: rel err %.3g, %lld of %lld bits differ\n", (long long)n, names[i], rel, (long long)diff,
                (long long)n);
     }
-    double el = fabs((double)c[6][0] - g[6][0]) / fabs((double)c[6][0]);
-    CHECK(el < 1e-6, "n=%lld: weighted mse CPU %.9g vs CUDA %.9g", (long long)n, c[6][0], g[6][0]);
-    CHECK(memcmp(&g[6][0], &g[6][1], 4) == 0, "the CUDA weighted loss changed between runs");
-    for (int i = 0; i < 7; i++) {
+    double el = fabs((double)c[7][0] - g[7][0]) / fabs((double)c[7][0]);
+    CHECK(el < 1e-6, "n=%lld: weighted mse CPU %.9g vs CUDA %.9g", (long long)n, c[7][0], g[7][0]);
+    CHECK(memcmp(&g[7][0], &g[7][1], 4) == 0, "the CUDA weighted loss changed between runs");
+    for (int i = 0; i < 8; i++) {
         free(c[i]);
         free(g[i]);
     }
