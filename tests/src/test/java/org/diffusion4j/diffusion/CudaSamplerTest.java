@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The same (seed, sample id) gives the same samples on CPU and CUDA: bit-identical x_T, and DDPM
- * and DDIM (η = 0 and 1) with the exact Gaussian model within float rounding; skipped, with the
- * reason printed, without a GPU.
+ * and DDIM (η = 0 and 1) with the exact Gaussian model within float rounding, the fused step
+ * (learned variance too) within float rounding; skipped, with the reason printed, without a GPU.
  */
 class CudaSamplerTest {
     @BeforeEach
@@ -62,6 +62,11 @@ class CudaSamplerTest {
     }
 
     private static float[][] step(Device d, SamplerStep.Coefficients c, int[] shape) {
+        return step(d, c, shape, false);
+    }
+
+    /** out and the step's noise alone on d; learned: with a raw variance output r over [−1.5, 1.5]. */
+    private static float[][] step(Device d, SamplerStep.Coefficients c, int[] shape, boolean learned) {
         int n = TestData.numel(shape);
         long[] ids = new long[shape[0]];
         for (int s = 0; s < ids.length; s++) {
@@ -72,9 +77,10 @@ class CudaSamplerTest {
                 Tensor x = Tensor.of(ctx, TestData.random(1, n, 1.5f), shape);
                 Tensor e = Tensor.of(ctx, TestData.random(2, n, 1.8f), shape);
                 Tensor u = Tensor.of(ctx, TestData.random(3, n, 1f), shape);
+                Tensor r = Tensor.of(ctx, TestData.random(4, n, 1.5f), shape);
                 Tensor out = Tensor.empty(ctx, shape).fill(Float.NaN);
                 Tensor z = Tensor.empty(ctx, shape).fill(Float.NaN)) {
-            SamplerStep.apply(ctx, out, x, e, c.guidance() > 0 ? u : null, null, c, 77, 4, ids);
+            SamplerStep.apply(ctx, out, x, e, c.guidance() > 0 ? u : null, learned ? r : null, c, 77, 4, ids);
             SamplerStep.apply(ctx, z, x, e, null, null, noiseOnly, 77, 4, ids);
             return new float[][] {out.toArray(), z.toArray()};
         }
@@ -90,6 +96,21 @@ class CudaSamplerTest {
             assertArrayEquals(cpu[1], gpu[1], "the step's keyed noise must match bit for bit");
             double e = TestData.relativeError(gpu[0], cpu[0]);
             System.out.printf("cuda step %s ddim=%b w=%.1f clip=%b %s: %.2e%n", param, ddim, w, clip,
+                    java.util.Arrays.toString(shape), e);
+            assertTrue(e < 1e-6, "CUDA vs CPU relative error " + e);
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"eps, 100, 80, 3.0, true", "eps, 2, 1, 0.0, false", "v, 600, 599, 1.5, false"})
+    void learnedVarianceStepCpuAndCudaAgree(String param, int t, int tPrev, double w, boolean clip) {
+        SamplerStep.Coefficients c = SamplerStepTest.learnedVariance(param, t, tPrev, w, clip);
+        for (int[] shape : new int[][] {{3, 5, 1}, {300, 7, 7, 3}}) {
+            float[][] cpu = step(Device.cpu(), c, shape, true);
+            float[][] gpu = step(Device.cuda(0), c, shape, true);
+            assertArrayEquals(cpu[1], gpu[1], "the step's keyed noise must match bit for bit");
+            double e = TestData.relativeError(gpu[0], cpu[0]);
+            System.out.printf("cuda learned step %s t=%d->%d w=%.1f clip=%b %s: %.2e%n", param, t, tPrev, w, clip,
                     java.util.Arrays.toString(shape), e);
             assertTrue(e < 1e-6, "CUDA vs CPU relative error " + e);
         }
