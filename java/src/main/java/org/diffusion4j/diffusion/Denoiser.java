@@ -15,7 +15,8 @@ public interface Denoiser {
      * Writes the model output for x_t into {@code out}.
      *
      * @param ctx the caller's context: the prediction runs on it
-     * @param out output, the shape of {@code xT}
+     * @param out output, the shape of {@code xT}; for a learned-variance diffusion twice its
+     *     channels, the mean output then the raw variance (see {@link Sampler#outputShape})
      * @param xT the current sample x_t, shape (N, ...)
      * @param t the model's timestep index of each sample, in [0, T)
      * @param labels the class of each sample, or null for the unconditional prediction (the

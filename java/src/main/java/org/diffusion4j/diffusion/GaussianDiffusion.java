@@ -10,6 +10,7 @@ import org.diffusion4j.internal.D4jNative;
 import org.diffusion4j.internal.Handles;
 import org.diffusion4j.internal.Native;
 import org.diffusion4j.ops.Axpby;
+import org.diffusion4j.ops.Concat;
 import org.diffusion4j.ops.MseLoss;
 
 /**
@@ -197,13 +198,50 @@ public final class GaussianDiffusion {
 
     // ---- the reverse process p(x_{t−1} | x_t) = N(μ_θ, Σ_θ) ---------------------------------------
 
-    /** σ_t² of the reverse step at t under this diffusion's {@link VarianceType}. */
+    /**
+     * σ_t² of the reverse step at t under a fixed {@link VarianceType}.
+     *
+     * @throws UnsupportedOperationException for learned variance, which is per element and comes
+     *     from the model ({@link #learnedLogVariance})
+     */
     public double reverseVariance(int t) {
         return switch (variance) {
             case FIXED_BETA -> schedule.beta(t);
             case FIXED_BETA_TILDE -> posteriorVariance(t);
-            case LEARNED_RANGE -> throw learnedVariance();
+            case LEARNED_RANGE -> throw new UnsupportedOperationException("learned variance is per element and comes from "
+                    + "the model's variance output: use learnedLogVariance(t, raw)");
         };
+    }
+
+    /** The upper end of the learned log-variance range at t: log β_t. */
+    public double logVarianceMax(int t) {
+        return Math.log(schedule.beta(t));
+    }
+
+    /** The lower end of the learned log-variance range at t: log β̃_t, clipped at t = 0 ({@link #posteriorLogVarianceClipped}). */
+    public double logVarianceMin(int t) {
+        return posteriorLogVarianceClipped(t);
+    }
+
+    /**
+     * Improved DDPM's learned variance (Nichol and Dhariwal 2021, eq. 15):
+     * log Σ_θ = f log β_t + (1 − f) log β̃_t with f = (raw + 1)/2, raw the network's variance
+     * output. As in the paper (and improved-diffusion's LEARNED_RANGE) f is not constrained to
+     * [0, 1]: the model may leave the interval if the bound asks it to.
+     */
+    public double learnedLogVariance(int t, double raw) {
+        double f = 0.5 * (raw + 1.0);
+        return f * logVarianceMax(t) + (1.0 - f) * logVarianceMin(t);
+    }
+
+    /**
+     * The model's log-variance at t under a fixed {@link VarianceType}, as the bound uses it:
+     * log σ_t² for t ≥ 1 and, at t = 0 where β̃ is 0, log β̃ at index 1 for both fixed types
+     * (improved-diffusion's clipped log-variance; its FIXED_LARGE replaces β_0 by the same β̃
+     * "to get a better decoder log likelihood").
+     */
+    public double fixedLogVariance(int t) {
+        return t == 0 ? posteriorLogVarianceClipped(0) : Math.log(reverseVariance(t));
     }
 
     /**
@@ -309,8 +347,7 @@ public final class GaussianDiffusion {
         Objects.requireNonNull(t, "t");
         return switch (loss) {
             case SIMPLE -> null;
-            case HYBRID -> throw new UnsupportedOperationException(
-                    "the hybrid loss (L_simple + λ L_vlb) needs learned variance, which arrives with improved DDPM");
+            case HYBRID -> null; // L_simple's part is unweighted
             case MIN_SNR -> {
                 float[] w = new float[t.length];
                 for (int i = 0; i < t.length; i++) {
@@ -328,26 +365,158 @@ public final class GaussianDiffusion {
     }
 
     /**
-     * The training loss of a model output against {@link #trainingTarget}: the (weighted) mean
-     * squared error times {@code scale} (1/A when A micro-batches accumulate into one step) into
-     * {@code loss} (shape (1)), its gradient into {@code dOut}.
+     * The training loss of a model output against {@link #trainingTarget}, times {@code scale}
+     * (1/A when A micro-batches accumulate into one step), into {@code loss} (shape (1)), its
+     * gradient into {@code dOut} (the shape of {@code modelOut}):
+     * <ul>
+     * <li>L_simple or min-SNR: the (weighted) mean squared error;</li>
+     * <li>{@link LossType#HYBRID} (Improved DDPM §3.1): {@code modelOut} holds the mean output
+     *     and the raw variance output as the two halves of its channels (N, ..., 2C), and
+     *     L_hybrid = L_simple + λ L_vlb with λ = {@value #HYBRID_LAMBDA}, L_vlb estimated as
+     *     T · L_t in bits per dimension ({@link #vlbTerms}) with the mean output held fixed (a
+     *     stop-gradient: L_vlb trains only the variance, L_simple only the mean). The VLB part
+     *     runs on the host in float64, from x_t and the output downloaded once per step.</li>
+     * </ul>
+     *
+     * @param x0 the clean batch (hybrid loss only; may be null otherwise)
+     * @param xT the noised batch the model saw (hybrid loss only; may be null otherwise)
      */
-    public void trainingLoss(Context ctx, Tensor loss, Tensor dOut, Tensor modelOut, Tensor target, int[] t, double scale) {
+    public void trainingLoss(Context ctx, Tensor loss, Tensor dOut, Tensor modelOut, Tensor target, Tensor x0, Tensor xT,
+            int[] t, double scale) {
         checkTimesteps(t, modelOut);
         if (!(scale > 0) || Double.isInfinite(scale)) {
             throw new IllegalArgumentException("scale is " + scale + "; it must be finite and > 0");
         }
-        float[] w = lossWeights(t);
-        if (scale != 1.0) {
-            if (w == null) {
-                w = new float[t.length];
-                Arrays.fill(w, 1f);
-            }
-            for (int i = 0; i < w.length; i++) {
-                w[i] = (float) (w[i] * scale);
-            }
+        if (this.loss == LossType.HYBRID) {
+            hybridLoss(ctx, loss, dOut, modelOut, target, Objects.requireNonNull(x0, "x0"),
+                    Objects.requireNonNull(xT, "xT"), t, scale);
+            return;
         }
-        MseLoss.forward(ctx, loss, dOut, modelOut, target, w);
+        MseLoss.forward(ctx, loss, dOut, modelOut, target, scaled(lossWeights(t), t.length, scale));
+    }
+
+    /** λ of L_hybrid = L_simple + λ L_vlb (Improved DDPM §3.1). */
+    public static final double HYBRID_LAMBDA = 0.001;
+
+    private void hybridLoss(Context ctx, Tensor loss, Tensor dOut, Tensor modelOut, Tensor target, Tensor x0, Tensor xT,
+            int[] t, double scale) {
+        if (variance != VarianceType.LEARNED_RANGE) {
+            throw new IllegalStateException("the hybrid loss trains a learned variance; this diffusion's variance is "
+                    + variance.id());
+        }
+        int[] half = xT.shape();
+        int[] full = modelOut.shape();
+        half[half.length - 1] *= 2;
+        if (!Arrays.equals(half, full)) {
+            throw new IllegalArgumentException("the hybrid loss needs the model output " + Arrays.toString(full)
+                    + " to hold 2C channels for x_t " + Arrays.toString(xT.shape()) + " (mean and variance halves)");
+        }
+        int[] shape = xT.shape();
+        try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = Tensor.empty(ctx, shape);
+                Tensor dMean = Tensor.empty(ctx, shape)) {
+            Concat.backward(ctx, mean, raw, modelOut); // split the channels
+            MseLoss.forward(ctx, loss, dMean, mean, target, scaled(null, t.length, scale));
+            float[] rawV = raw.toArray();
+            float[] dRaw = new float[rawV.length];
+            double[] terms = vlbTerms(x0.toArray(), xT.toArray(), mean.toArray(), rawV, t, dRaw);
+            int dim = rawV.length / t.length;
+            // λ T L_t / (D ln 2), the mean over the batch, times scale
+            double k = scale * HYBRID_LAMBDA * timesteps() / (dim * Math.log(2.0) * t.length);
+            double vlb = 0;
+            for (double term : terms) {
+                vlb += term;
+            }
+            for (int i = 0; i < dRaw.length; i++) {
+                dRaw[i] = (float) (k * dRaw[i]);
+            }
+            raw.copyFrom(dRaw);
+            Concat.forward(ctx, dOut, dMean, raw);
+            loss.copyFrom(new float[] {(float) (loss.toArray()[0] + k * vlb)});
+        }
+    }
+
+    /** weights (null: all 1) times scale, or null when both are trivial. */
+    private static float[] scaled(float[] w, int n, double scale) {
+        if (scale == 1.0) {
+            return w;
+        }
+        float[] s = new float[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = (float) ((w == null ? 1.0 : w[i]) * scale);
+        }
+        return s;
+    }
+
+    // ---- the variational bound L_vlb = L_T + Σ L_{t−1} + L_0 (DDPM eq. 5) -------------------------
+
+    /**
+     * Each sample's variational-bound term at its index t[j], in nats summed over its elements:
+     * <pre>
+     * t ≥ 1:  KL(q(x_{t−1} | x_t, x_0) ‖ p_θ(x_{t−1} | x_t)) = Σ_e KL(N(μ̃_e, β̃_t) ‖ N(μ_θ,e, Σ_θ,e))
+     * t = 0:  −log p_θ(x_0 | x_1) = −Σ_e log of the discretized decoder's mass of x_0,e
+     * </pre>
+     * with μ_θ = μ̃(x_t, x̂_0), x̂_0 the mean output converted by {@link #convert} (not clipped),
+     * so μ̃ − μ_θ = c0 (x_0 − x̂_0); Σ_θ from {@link #learnedLogVariance} when {@code rawVar} is
+     * given, else {@link #fixedLogVariance}. The terms are {@link GaussianLosses}' closed forms in
+     * float64, the same the evaluation suite's bound adds up, and what the hybrid loss trains.
+     *
+     * @param x0 clean data, n · dim values (n = t.length)
+     * @param xT x_t, n · dim
+     * @param meanOut the model output in this diffusion's {@link ModelOutput}, n · dim
+     * @param rawVar the model's raw variance output (n · dim), or null for this diffusion's fixed variance
+     * @param dRaw null, or n · dim values that receive ∂ term_j / ∂ rawVar (needs rawVar)
+     * @return n terms in nats
+     */
+    public double[] vlbTerms(float[] x0, float[] xT, float[] meanOut, float[] rawVar, int[] t, float[] dRaw) {
+        java.util.Objects.requireNonNull(t, "t");
+        int n = t.length;
+        if (n == 0 || x0.length % n != 0 || xT.length != x0.length || meanOut.length != x0.length
+                || (rawVar != null && rawVar.length != x0.length) || (dRaw != null && dRaw.length != x0.length)) {
+            throw new IllegalArgumentException("vlbTerms: " + n + " timesteps for x0 of " + x0.length + ", x_t of "
+                    + xT.length + ", output of " + meanOut.length + (rawVar == null ? "" : ", variance of " + rawVar.length)
+                    + (dRaw == null ? "" : ", gradient of " + dRaw.length) + " values; each must hold n · dim");
+        }
+        if (dRaw != null && rawVar == null) {
+            throw new IllegalArgumentException("vlbTerms: a gradient needs the raw variance output");
+        }
+        if (rawVar == null && variance == VarianceType.LEARNED_RANGE) {
+            throw new IllegalArgumentException("vlbTerms: learned variance needs the model's raw variance output");
+        }
+        int dim = x0.length / n;
+        double[] terms = new double[n];
+        for (int j = 0; j < n; j++) {
+            int tj = t[j];
+            schedule.checkIndex(tj);
+            Affine toX0 = convert(output, ModelOutput.X0, tj);
+            double c0 = posteriorMeanCoefX0(tj);
+            double c1 = posteriorMeanCoefXt(tj);
+            double max = logVarianceMax(tj);
+            double min = logVarianceMin(tj);
+            double fixed = rawVar == null ? fixedLogVariance(tj) : 0.0;
+            double dLogVarDRaw = 0.5 * (max - min);
+            double logVarQ = tj == 0 ? 0.0 : Math.log(posteriorVariance(tj));
+            double sum = 0;
+            for (int e = j * dim, end = e + dim; e < end; e++) {
+                double predX0 = toX0.ofXt() * xT[e] + toX0.ofOutput() * meanOut[e];
+                double logVar = rawVar == null ? fixed : learnedLogVariance(tj, rawVar[e]);
+                if (tj == 0) {
+                    double mean = c0 * predX0 + c1 * xT[e];
+                    sum -= GaussianLosses.discretizedLogLikelihood(x0[e], mean, 0.5 * logVar);
+                    if (dRaw != null) { // log scale = ½ log Σ
+                        dRaw[e] = (float) (-0.5 * dLogVarDRaw
+                                * GaussianLosses.discretizedLogLikelihoodGradLogScale(x0[e], mean, 0.5 * logVar));
+                    }
+                } else {
+                    double diff = c0 * (x0[e] - predX0);
+                    sum += GaussianLosses.normalKl(diff, logVarQ, 0.0, logVar);
+                    if (dRaw != null) {
+                        dRaw[e] = (float) (dLogVarDRaw * GaussianLosses.normalKlGradLogVar2(diff, logVarQ, 0.0, logVar));
+                    }
+                }
+            }
+            terms[j] = sum;
+        }
+        return terms;
     }
 
     // ---- reverse steps for the samplers ---------------------------------------------------------
@@ -355,9 +524,17 @@ public final class GaussianDiffusion {
     /**
      * DDPM's ancestral step from index i to i − 1 (Algorithm 2, with x̂_0 from the model output):
      * the posterior mean μ̃(x_t, x̂_0) plus σ z, σ² = β_i or β̃_i of this (possibly respaced)
-     * process, and no noise at i = 0.
+     * process, or with learned variance the model's Σ_θ between this process's β_i and β̃_i
+     * (Improved DDPM §4: a respaced chain interpolates between its own respaced β and β̃), and
+     * no noise at i = 0.
      */
     public StepCoefficients ancestralStep(int i) {
+        if (variance == VarianceType.LEARNED_RANGE) { // Σ_θ per element from the model; σ scales it
+            StepCoefficients c = step(i, posteriorMeanCoefX0(i), posteriorMeanCoefXt(i), 0.0, i == 0 ? 0.0 : 1.0);
+            return new StepCoefficients(c.timestep(), c.alphaBar(), c.alphaBarPrev(), c.x0FromXt(), c.x0FromOut(),
+                    c.epsFromXt(), c.epsFromOut(), c.coefX0(), c.coefXt(), c.coefEps(), c.sigma(), true,
+                    logVarianceMax(i), logVarianceMin(i));
+        }
         double var = i == 0 ? 0.0 : reverseVariance(i);
         return step(i, posteriorMeanCoefX0(i), posteriorMeanCoefXt(i), 0.0, Math.sqrt(var));
     }
@@ -498,10 +675,6 @@ public final class GaussianDiffusion {
                 throw new IllegalArgumentException("t[" + i + "] is " + t[i] + "; timesteps must be in [0, " + timesteps() + ")");
             }
         }
-    }
-
-    private static UnsupportedOperationException learnedVariance() {
-        return new UnsupportedOperationException("learned variance (VarianceType.LEARNED_RANGE) arrives with improved DDPM");
     }
 
     /** Same schedule, map and parameterisation. */

@@ -6,6 +6,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BiFunction;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.Concat;
 import org.diffusion4j.ops.KeyedNoise;
 import org.diffusion4j.ops.SamplerStep;
 
@@ -142,8 +143,23 @@ public abstract class Sampler {
     }
 
     /**
+     * The shape of the model output this plan's steps take for x_t of {@code shape}: the same,
+     * or with twice the channels (the mean output, then the raw variance) for learned variance.
+     */
+    public int[] outputShape(int[] shape) {
+        int[] s = shape.clone();
+        if (diffusion.variance() == VarianceType.LEARNED_RANGE) {
+            s[s.length - 1] *= 2;
+        }
+        return s;
+    }
+
+    /**
      * Step k: x_prev from x_t and the model output(s) at {@link #coefficients}(k).timestep(), with
-     * draw k + 1 of each sample's keyed noise. {@code xPrev} may be {@code xT} (in place).
+     * draw k + 1 of each sample's keyed noise. {@code xPrev} may be {@code xT} (in place). With
+     * learned variance the outputs have {@link #outputShape} (2C channels): guidance combines the
+     * mean halves, and a DDPM step's noise takes the conditional output's variance (a DDIM step
+     * ignores it).
      *
      * @param out the model output (conditional when guiding)
      * @param outUncond the unconditional output for classifier-free guidance, or null
@@ -154,8 +170,31 @@ public abstract class Sampler {
         SamplerStep.Coefficients f = new SamplerStep.Coefficients((float) c.x0FromXt(), (float) c.x0FromOut(),
                 (float) c.epsFromXt(), (float) c.epsFromOut(), (float) c.sqrtAlphaBar(),
                 (float) c.recipSqrtOneMinusAlphaBar(), (float) c.coefX0(), (float) c.coefXt(), (float) c.coefEps(),
-                (float) c.sigma(), 0f, 0f, outUncond == null ? 0f : (float) guidance, clipX0);
-        SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
+                (float) c.sigma(), (float) c.logVarMax(), (float) c.logVarMin(),
+                outUncond == null ? 0f : (float) guidance, clipX0);
+        if (diffusion.variance() != VarianceType.LEARNED_RANGE) {
+            SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
+            return;
+        }
+        int[] want = outputShape(xT.shape());
+        for (Tensor o : new Tensor[] {out, outUncond}) {
+            if (o != null && !Arrays.equals(o.shape(), want)) {
+                throw new IllegalArgumentException("a learned-variance model output must be " + Arrays.toString(want)
+                        + " (mean and variance halves) for x_t " + Arrays.toString(xT.shape()) + "; it is "
+                        + Arrays.toString(o.shape()));
+            }
+        }
+        int[] shape = xT.shape();
+        try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = Tensor.empty(ctx, shape);
+                Tensor meanU = outUncond == null ? null : Tensor.empty(ctx, shape);
+                Tensor rawU = outUncond == null ? null : Tensor.empty(ctx, shape)) {
+            Concat.backward(ctx, mean, raw, out); // split the channels
+            if (outUncond != null) {
+                Concat.backward(ctx, meanU, rawU, outUncond);
+            }
+            SamplerStep.apply(ctx, xPrev, xT, mean, meanU, c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
+                    noise.idsView());
+        }
     }
 
     /**
@@ -205,7 +244,8 @@ public abstract class Sampler {
             }
             StepCallback cb = callback == null ? StepCallback.NONE : callback;
             boolean guided = labels != null && guidance > 0;
-            try (Tensor out = Tensor.empty(ctx, x.shape()); Tensor outU = guided ? Tensor.empty(ctx, x.shape()) : null) {
+            int[] outShape = outputShape(x.shape());
+            try (Tensor out = Tensor.empty(ctx, outShape); Tensor outU = guided ? Tensor.empty(ctx, outShape) : null) {
                 for (int k = start; k < plan.length; k++) {
                     int[] t = modelTimesteps(k, n);
                     model.predict(ctx, out, x, t, labels == null ? null : labels.clone());

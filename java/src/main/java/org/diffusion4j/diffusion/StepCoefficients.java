@@ -7,14 +7,25 @@ package org.diffusion4j.diffusion;
  *   ε̂   = epsFromXt · x_t + epsFromOut · o           (or (x_t − √ᾱ x̂_0)/√(1−ᾱ) when clipped)
  *   x_prev = coefX0 · x̂_0 + coefXt · x_t + coefEps · ε̂ + sigma · z
  * </pre>
- * DDPM's ancestral step is the posterior mean (coefEps = 0); DDIM's has coefXt = 0.
+ * DDPM's ancestral step is the posterior mean (coefEps = 0); DDIM's has coefXt = 0. With a
+ * {@code learnedVariance} step the noise of element e is sigma · exp(½ log Σ_θ,e), log Σ_θ =
+ * f logVarMax + (1 − f) logVarMin, f = (r_e + 1)/2 from the model's raw variance output r
+ * (Improved DDPM eq. 15): sigma is then 1 on noisy steps and 0 on the last.
  *
  * @param timestep the model's timestep index at this step (the original T-step index)
  * @param alphaBar ᾱ at this step
  * @param alphaBarPrev ᾱ of the step it lands on (1 after the last)
  */
 public record StepCoefficients(int timestep, double alphaBar, double alphaBarPrev, double x0FromXt, double x0FromOut,
-        double epsFromXt, double epsFromOut, double coefX0, double coefXt, double coefEps, double sigma) {
+        double epsFromXt, double epsFromOut, double coefX0, double coefXt, double coefEps, double sigma,
+        boolean learnedVariance, double logVarMax, double logVarMin) {
+
+    /** A step with a fixed σ. */
+    public StepCoefficients(int timestep, double alphaBar, double alphaBarPrev, double x0FromXt, double x0FromOut,
+            double epsFromXt, double epsFromOut, double coefX0, double coefXt, double coefEps, double sigma) {
+        this(timestep, alphaBar, alphaBarPrev, x0FromXt, x0FromOut, epsFromXt, epsFromOut, coefX0, coefXt, coefEps, sigma,
+                false, 0.0, 0.0);
+    }
 
     /** √ᾱ, for the ε a clipped x̂_0 implies. */
     public double sqrtAlphaBar() {

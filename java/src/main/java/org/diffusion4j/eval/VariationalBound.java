@@ -15,7 +15,7 @@ import org.diffusion4j.ops.KeyedNoise;
 
 /**
  * The variational bound on the negative log-likelihood of 8-bit images (DDPM eq. 5), in bits per
- * dimension, for a model with fixed reverse variance:
+ * dimension, for a model with fixed or learned reverse variance:
  * <pre>
  * L_vlb = L_T + Σ_{t=1}^{T−1} L_t + L_0            (0-based timestep indices of the diffusion)
  * L_T   = KL(q(x_T | x_0) ‖ N(0, I))                   (closed form: no sampling)
@@ -23,7 +23,7 @@ import org.diffusion4j.ops.KeyedNoise;
  * L_0   = E_{x_1} −log p_θ(x_0 | x_1)                  (the discretized Gaussian decoder)
  * </pre>
  * Written with the diffusion's indices: the term at index t ≥ 1 draws x_t ~ q(x_t | x_0) and
- * compares the posterior N(μ̃(x_t, x_0), β̃_t) with the model's N(μ_θ, σ_t²); the term at index
+ * compares the posterior N(μ̃(x_t, x_0), β̃_t) with the model's N(μ_θ, Σ_θ); the term at index
  * 0 draws x_t at index 0 and scores x_0 under the decoder. As in improved-diffusion
  * ({@code _vb_terms_bpd}, {@code calc_bpd_loop}):
  * <ul>
@@ -31,18 +31,21 @@ import org.diffusion4j.ops.KeyedNoise;
  *     so ε-, x_0- and v-prediction all work; x̂_0 is not clipped (improved-diffusion's
  *     {@code image_nll.py} clips by default, which scores a different model than the one that
  *     samples unclipped);</li>
- * <li>σ_t² = {@link GaussianDiffusion#reverseVariance}(t) for t ≥ 1 (β_t or β̃_t), and at t = 0
- *     for both fixed types exp({@link GaussianDiffusion#posteriorLogVarianceClipped}(0)) = β̃ at
- *     index 1, improved-diffusion's clipped log-variance (β̃ at 0 is 0, and its FIXED_LARGE
- *     replaces β_0 by the same β̃ "to get a better decoder log likelihood");</li>
+ * <li>fixed variance: Σ_θ = {@link GaussianDiffusion#fixedLogVariance}, σ_t² (β_t or β̃_t) for
+ *     t ≥ 1 and at t = 0 for both fixed types β̃ at index 1, improved-diffusion's clipped
+ *     log-variance (β̃ at 0 is 0, and its FIXED_LARGE replaces β_0 by the same β̃ "to get a
+ *     better decoder log likelihood"); learned variance ({@link VarianceType#LEARNED_RANGE}):
+ *     Σ_θ per element from the model's second C channels by
+ *     {@link GaussianDiffusion#learnedLogVariance}, at t = 0 too;</li>
  * <li>the decoder gives x_0's 8-bit bin [x − 1/255, x + 1/255] the mass of N(μ_θ, σ²) over it,
  *     the outer bins extended to ±∞, with log Φ computed in the tails
- *     ({@link StandardNormal#logProbability}) instead of improved-diffusion's tanh approximation
+ *     ({@link org.diffusion4j.diffusion.StandardNormal#logProbability}) instead of improved-diffusion's tanh approximation
  *     and 1e-12 clamp.</li>
  * </ul>
- * Each KL is the closed form between Gaussians with isotropic variances
- * ({@link #normalKl}); since both means are c0 (·) + c1 x_t, μ̃ − μ_θ = c0 (x_0 − x̂_0), computed
- * on the host in float64 from the downloaded x_t and model output. x_t is drawn by
+ * Each term is {@link GaussianDiffusion#vlbTerms}, the closed forms of
+ * {@link org.diffusion4j.diffusion.GaussianLosses} that the hybrid training loss uses too; since
+ * both means are c0 (·) + c1 x_t, μ̃ − μ_θ = c0 (x_0 − x̂_0), computed on the host in float64 from
+ * the downloaded x_t and model output. x_t is drawn by
  * {@link KeyedNoise} with one (√ᾱ_t, √(1 − ᾱ_t)) pair per run of images at one t, keyed by
  * (derive(seed, {@link Seeds.Purpose#BOUND_NOISE}), stream t, id = the image's index in
  * {@code images}): a result depends on the seed, not on the batch size or the device. A model
@@ -69,15 +72,8 @@ import org.diffusion4j.ops.KeyedNoise;
  * timestep and noise draws (so as the error of the estimate of these N images' own full sum it
  * is conservative). Timesteps are drawn per image from one SplittableRandom seeded by
  * derive(seed, {@link Seeds.Purpose#BOUND_TIMESTEPS}), image 0's K draws first.
- *
- * <p>{@link VarianceType#LEARNED_RANGE} is refused: its bound needs the model's variance output,
- * which arrives with improved DDPM.
  */
 public final class VariationalBound {
-    /** The number of 8-bit levels. */
-    public static final int LEVELS = 256;
-    /** Half the width of one level's bin on [−1, 1]: 1/255. */
-    public static final double HALF_BIN = 1.0 / 255.0;
     private static final double LN2 = Math.log(2.0);
 
     private VariationalBound() {}
@@ -115,8 +111,9 @@ public final class VariationalBound {
      * Estimates the bound of {@code model} under {@code diffusion} on {@code images}.
      *
      * @param ctx the context the model runs on
-     * @param model the denoiser, in {@code diffusion}'s {@link ModelOutput} parameterisation
-     * @param diffusion the process (T ≥ 2, variance FIXED_BETA or FIXED_BETA_TILDE)
+     * @param model the denoiser, in {@code diffusion}'s {@link ModelOutput} parameterisation (with
+     *     2C output channels, mean then raw variance, for learned variance)
+     * @param diffusion the process (T ≥ 2)
      * @param images N images, each H·W·C values (NHWC order) in [−1, 1], ideally on the 8-bit grid
      *     −1 + 2k/255 (an off-grid value is scored in its nearest level's bin)
      * @param shape {H, W, C}
@@ -125,7 +122,6 @@ public final class VariationalBound {
      * @param strata K strata of timesteps 1 .. T − 1, or 0 for all T terms
      * @param seed keys the noise and the timestep draws
      * @param progress called after each batch, or null
-     * @throws UnsupportedOperationException for learned variance
      * @throws CancellationException when progress returns false
      */
     public static Result bitsPerDim(Context ctx, Denoiser model, GaussianDiffusion diffusion, float[][] images,
@@ -133,11 +129,6 @@ public final class VariationalBound {
         Objects.requireNonNull(ctx, "ctx");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(diffusion, "diffusion");
-        if (diffusion.variance() == VarianceType.LEARNED_RANGE) {
-            throw new UnsupportedOperationException("the variational bound with learned variance "
-                    + "(VarianceType.LEARNED_RANGE) needs the model's variance output, which arrives with improved DDPM; "
-                    + "use FIXED_BETA or FIXED_BETA_TILDE");
-        }
         int timesteps = diffusion.timesteps();
         if (timesteps < 2) {
             throw new IllegalArgumentException("the diffusion has " + timesteps + " timestep; the bound needs at least 2");
@@ -342,7 +333,9 @@ public final class VariationalBound {
             } else {
                 xt = xtt.toArray();
             }
-            try (Tensor outt = Tensor.empty(ctx, batchShape)) {
+            int[] outShape = batchShape.clone();
+            outShape[3] = diffusion.variance() == VarianceType.LEARNED_RANGE ? 2 * shape[2] : shape[2];
+            try (Tensor outt = Tensor.empty(ctx, outShape)) {
                 model.predict(ctx, outt, xtt, modelT, y);
                 out = outt.toArray();
             }
@@ -351,33 +344,27 @@ public final class VariationalBound {
                 xtt.close();
             }
         }
+        int channels = shape[2];
+        float[] x0 = new float[b * dim];
+        float[] mean = out;
+        float[] raw = null;
         for (int j = 0; j < b; j++) {
-            int tj = t[j];
-            float[] x0 = images[image[j]];
-            int base = j * dim;
-            GaussianDiffusion.Affine toX0 = diffusion.convert(diffusion.output(), ModelOutput.X0, tj);
-            double c0 = diffusion.posteriorMeanCoefX0(tj);
-            if (tj == 0) {
-                double c1 = diffusion.posteriorMeanCoefXt(0);
-                double logScale = 0.5 * diffusion.posteriorLogVarianceClipped(0);
-                double s = 0;
-                for (int e = 0; e < dim; e++) {
-                    double x = xt[base + e];
-                    double predX0 = toX0.ofXt() * x + toX0.ofOutput() * out[base + e];
-                    s -= discretizedLogLikelihood(x0[e], c0 * predX0 + c1 * x, logScale);
-                }
-                decoder[image[j]] += s;
+            System.arraycopy(images[image[j]], 0, x0, j * dim, dim);
+        }
+        if (diffusion.variance() == VarianceType.LEARNED_RANGE) { // NHWC: per pixel C mean values, then C raw variances
+            mean = new float[b * dim];
+            raw = new float[b * dim];
+            for (int p = 0; p < b * dim / channels; p++) {
+                System.arraycopy(out, 2 * p * channels, mean, p * channels, channels);
+                System.arraycopy(out, (2 * p + 1) * channels, raw, p * channels, channels);
+            }
+        }
+        double[] terms = diffusion.vlbTerms(x0, xt, mean, raw, t, null);
+        for (int j = 0; j < b; j++) {
+            if (t[j] == 0) {
+                decoder[image[j]] += terms[j];
             } else {
-                double modelVar = diffusion.reverseVariance(tj);
-                // KL(N(μ̃, β̃) ‖ N(μ_θ, σ²)) per element = its variance part + c0² (x_0 − x̂_0)² / (2σ²)
-                double varPart = normalKl(0, diffusion.posteriorVariance(tj), 0, modelVar);
-                double s = 0;
-                for (int e = 0; e < dim; e++) {
-                    double predX0 = toX0.ofXt() * xt[base + e] + toX0.ofOutput() * out[base + e];
-                    double diff = x0[e] - predX0;
-                    s += diff * diff;
-                }
-                kl[image[j]] += weight[tj] * (dim * varPart + 0.5 * c0 * c0 / modelVar * s);
+                kl[image[j]] += weight[t[j]] * terms[j];
             }
         }
     }
@@ -391,38 +378,6 @@ public final class VariationalBound {
         // Σ_e ½(−1 − log v + v + ᾱ x_e²), v = 1 − ᾱ
         double v = 1 - alphaBarLast;
         return 0.5 * (image.length * (-1 - Math.log(v) + v) + alphaBarLast * mean2);
-    }
-
-    /**
-     * KL(N(mean1, var1) ‖ N(mean2, var2)) = ½ (log(var2/var1) + var1/var2 − 1 + (mean1 − mean2)²/var2),
-     * in nats, for one dimension.
-     */
-    public static double normalKl(double mean1, double var1, double mean2, double var2) {
-        double d = mean1 - mean2;
-        double r = var1 / var2;
-        return 0.5 * (-Math.log(r) + r - 1 + d * d / var2);
-    }
-
-    /**
-     * log p(x) of the discretized Gaussian decoder, in nats: the mass of N(mean, e^{2 logScale})
-     * over x's 8-bit bin [x − 1/255, x + 1/255], the bin of level 0 extended to −∞ and that of
-     * level 255 to +∞, x taken to its nearest level −1 + 2k/255.
-     *
-     * @param x a value in [−1, 1]
-     */
-    public static double discretizedLogLikelihood(double x, double mean, double logScale) {
-        int level = level(x);
-        double centre = -1 + 2.0 * level / (LEVELS - 1);
-        double invScale = Math.exp(-logScale);
-        double lower = level == 0 ? Double.NEGATIVE_INFINITY : (centre - HALF_BIN - mean) * invScale;
-        double upper = level == LEVELS - 1 ? Double.POSITIVE_INFINITY : (centre + HALF_BIN - mean) * invScale;
-        return StandardNormal.logProbability(lower, upper);
-    }
-
-    /** The nearest of the 256 levels, 0 .. 255, to x in [−1, 1]. */
-    static int level(double x) {
-        long k = Math.round((x + 1) * 0.5 * (LEVELS - 1));
-        return (int) Math.max(0, Math.min(LEVELS - 1, k));
     }
 
     /** nats / (dims · ln 2). */

@@ -116,7 +116,7 @@ public final class UNet extends Module implements Denoiser {
                 }
             }
             normOut = child(new NormLayer(ctx, "out.norm", ch, config.groups(), true));
-            convOut = child(new ConvLayer(ctx, "out.conv", ch, config.channels(), 3, 1, 1, true));
+            convOut = child(new ConvLayer(ctx, "out.conv", ch, config.outChannels(), 3, 1, 1, true));
             leavesSkip = new boolean[down.size()];
             for (int i = 0; i < down.size(); i++) {
                 // every residual block (after its attention) and every downsample

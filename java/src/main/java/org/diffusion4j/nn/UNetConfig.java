@@ -10,10 +10,13 @@ import java.util.stream.Collectors;
  * The U-Net's shape (DDPM's architecture, Ho et al. 2020, Appendix B): base channels, a
  * channel multiplier per resolution level, residual blocks per level, the resolutions that get
  * self-attention, GroupNorm groups, dropout, classes (0: unconditional; else one extra null
- * class for classifier-free guidance) and the time-embedding width.
+ * class for classifier-free guidance), the time-embedding width, and whether the network also
+ * outputs Improved DDPM's variance (2C output channels: the mean output, then the raw variance
+ * interpolation of {@code GaussianDiffusion.learnedLogVariance}).
  */
 public record UNetConfig(int imageSize, int channels, int baseChannels, int[] multipliers, int resBlocks,
-        int[] attentionResolutions, int heads, int groups, float dropout, int classes, int embDim) {
+        int[] attentionResolutions, int heads, int groups, float dropout, int classes, int embDim,
+        boolean learnVariance) {
 
     // Bounds on every size, so that a configuration read from a file cannot ask for an absurd
     // allocation (or overflow an int): far above any network this library trains.
@@ -71,6 +74,18 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         }
     }
 
+    /** A network with C output channels (no learned variance). */
+    public UNetConfig(int imageSize, int channels, int baseChannels, int[] multipliers, int resBlocks,
+            int[] attentionResolutions, int heads, int groups, float dropout, int classes, int embDim) {
+        this(imageSize, channels, baseChannels, multipliers, resBlocks, attentionResolutions, heads, groups, dropout,
+                classes, embDim, false);
+    }
+
+    /** The network's output channels: C, or 2C with learned variance. */
+    public int outChannels() {
+        return learnVariance ? 2 * channels : channels;
+    }
+
     /**
      * Fashion-MNIST, class-conditional: 28×28×1, 32 base channels at 28, 14 and 7 (×1, ×2, ×2),
      * one residual block per level, attention at 7×7, 8 groups, dropout 0.1, 10 classes. Small
@@ -112,7 +127,13 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
     /** This configuration with another dropout probability. */
     public UNetConfig withDropout(float p) {
         return new UNetConfig(imageSize, channels, baseChannels, multipliers, resBlocks, attentionResolutions, heads, groups,
-                p, classes, embDim);
+                p, classes, embDim, learnVariance);
+    }
+
+    /** This configuration with (or without) the learned-variance output channels. */
+    public UNetConfig withLearnedVariance(boolean learn) {
+        return new UNetConfig(imageSize, channels, baseChannels, multipliers, resBlocks, attentionResolutions, heads, groups,
+                dropout, classes, embDim, learn);
     }
 
     /** True when both build the same parameters (everything but dropout agrees). */
@@ -134,6 +155,7 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         m.put("unet.dropout", Float.toString(dropout));
         m.put("unet.classes", Integer.toString(classes));
         m.put("unet.emb_dim", Integer.toString(embDim));
+        m.put("unet.learn_variance", Boolean.toString(learnVariance));
         return m;
     }
 
@@ -142,7 +164,8 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
      * image size 1..4096, image channels 1..64, base channels 1..4096, 1..8 multipliers of
      * 1..64 with base × multiplier at most 8192, 1..16 residual blocks, at most 16 attention
      * resolutions within the image size, 1..1024 heads and groups, 0..100000 classes, time
-     * embedding 2..16384, dropout in [0, 1).
+     * embedding 2..16384, dropout in [0, 1); {@code unet.learn_variance} true or false (absent in
+     * checkpoints older than learned variance: false).
      *
      * @throws IllegalArgumentException naming the missing, malformed or out-of-range key
      */
@@ -169,9 +192,14 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         }
         int classes = integer(m, "unet.classes", 0, MAX_CLASSES);
         int embDim = integer(m, "unet.emb_dim", 2, MAX_EMB_DIM);
+        String learn = m.getOrDefault("unet.learn_variance", "false");
+        if (!learn.equals("true") && !learn.equals("false")) {
+            throw new IllegalArgumentException("U-Net configuration: unet.learn_variance is \"" + learn
+                    + "\"; it must be true or false");
+        }
         try {
             return new UNetConfig(imageSize, channels, base, multipliers, resBlocks, attention, heads, groups,
-                    (float) dropout, classes, embDim);
+                    (float) dropout, classes, embDim, learn.equals("true"));
         } catch (IllegalArgumentException e) { // sizes in range that do not fit together (groups, halving, parity)
             throw new IllegalArgumentException("U-Net configuration (unet.*): " + e.getMessage(), e);
         }
@@ -258,6 +286,6 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         return "UNetConfig[" + imageSize + "×" + imageSize + "×" + channels + ", base " + baseChannels + " ×"
                 + Arrays.toString(multipliers) + ", " + resBlocks + " res blocks, attention at "
                 + Arrays.toString(attentionResolutions) + ", " + heads + " heads, " + groups + " groups, dropout " + dropout
-                + ", " + classes + " classes, emb " + embDim + "]";
+                + ", " + classes + " classes, emb " + embDim + (learnVariance ? ", learned variance" : "") + "]";
     }
 }

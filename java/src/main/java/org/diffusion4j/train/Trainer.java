@@ -25,7 +25,9 @@ import org.diffusion4j.ops.Optimizer;
 
 /**
  * Trains a {@link UNet} on a {@link GaussianDiffusion}'s objective: t uniform, x_t from q(x_t|x_0),
- * the (weighted) squared error of the model output against the diffusion's target (ε, x_0 or v),
+ * the (weighted) squared error of the model output against the diffusion's target (ε, x_0 or v)
+ * — or, for Improved DDPM's learned variance, L_hybrid = L_simple + λ L_vlb on a network with 2C
+ * output channels ({@link GaussianDiffusion#trainingLoss}) —
  * labels dropped to the null class with probability labelDropout; AdamW with linear warm-up and
  * optional cosine decay, gradient accumulation, global-norm clipping and an EMA of the weights.
  *
@@ -69,10 +71,7 @@ public final class Trainer implements AutoCloseable {
         this.model = Objects.requireNonNull(model, "model");
         this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
         this.config = Objects.requireNonNull(config, "config");
-        if (diffusion.variance() == VarianceType.LEARNED_RANGE || diffusion.loss() == LossType.HYBRID) {
-            throw new UnsupportedOperationException("training with learned variance or the hybrid loss arrives with "
-                    + "improved DDPM; this trainer takes fixed variance with L_simple or min-SNR (" + diffusion + ")");
-        }
+        checkVariance(model.config(), diffusion);
         this.choicesKey = Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_CHOICES);
         this.params = model.parameters();
         for (Param p : params) {
@@ -87,6 +86,26 @@ public final class Trainer implements AutoCloseable {
         intervalLoss = Tensor.zeros(ctx, 1);
         norm = Tensor.empty(ctx, 1);
         ctx.setRng(Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_NOISE), 0);
+    }
+
+    /**
+     * Learned variance goes with the hybrid loss (the variance gets its gradient only from
+     * L_vlb) and a network with 2C output channels; fixed variance with neither.
+     */
+    static void checkVariance(UNetConfig config, GaussianDiffusion diffusion) {
+        boolean learned = diffusion.variance() == VarianceType.LEARNED_RANGE;
+        if (learned != (diffusion.loss() == LossType.HYBRID)) {
+            throw new IllegalArgumentException(learned
+                    ? "learned variance trains with the hybrid loss (only L_vlb reaches the variance); the loss is "
+                            + diffusion.loss().id()
+                    : "the hybrid loss trains a learned variance; the variance is " + diffusion.variance().id());
+        }
+        if (learned != config.learnVariance()) {
+            throw new IllegalArgumentException(learned
+                    ? "learned variance needs a network with 2C output channels (UNetConfig.withLearnedVariance(true))"
+                    : "the network outputs a variance (learnVariance) but the diffusion's variance is "
+                            + diffusion.variance().id() + "; use VarianceType.LEARNED_RANGE with LossType.HYBRID");
+        }
     }
 
     /** Optimizer steps taken so far. */
@@ -154,14 +173,16 @@ public final class Trainer implements AutoCloseable {
         xt = reuse(xt, x0.shape());
         eps = reuse(eps, x0.shape());
         target = reuse(target, x0.shape());
-        dOut = reuse(dOut, x0.shape());
+        int[] outShape = x0.shape();
+        outShape[outShape.length - 1] = model.config().outChannels();
+        dOut = reuse(dOut, outShape);
         diffusion.qSample(ctx, xt, eps, x0, t);
         Tensor tgt = diffusion.trainingTarget(ctx, target, x0, eps, t);
         if (micro == 0) {
             model.zeroGrad();
         }
         Tensor out = model.forward(ctx, xt, t, y, true);
-        diffusion.trainingLoss(ctx, loss, dOut, out, tgt, t, 1.0 / config.accumulation());
+        diffusion.trainingLoss(ctx, loss, dOut, out, tgt, x0, xt, t, 1.0 / config.accumulation());
         model.backward(ctx, dOut);
         if (micro == 0) {
             stepLoss.copyFrom(loss);

@@ -138,7 +138,7 @@ class GaussianDiffusionTest {
             }
         }
         assertEquals(5.0, d.minSnrGamma());
-        assertThrows(UnsupportedOperationException.class, () -> d.withLoss(LossType.HYBRID).lossWeights(t));
+        assertNull(d.withLoss(LossType.HYBRID).lossWeights(t), "L_hybrid's L_simple part is unweighted");
         assertThrows(UnsupportedOperationException.class,
                 () -> d.withVariance(VarianceType.LEARNED_RANGE).reverseVariance(5));
         assertThrows(IllegalArgumentException.class, () -> d.withMinSnrGamma(0));
@@ -171,6 +171,27 @@ class GaussianDiffusionTest {
             assertEquals(betaNew * Math.sqrt(abPrev) / (1 - ab), c.coefX0(), 1e-12);
             assertEquals((1 - abPrev) * Math.sqrt(1 - betaNew) / (1 - ab), c.coefXt(), 1e-12);
             assertEquals(i == 0 ? 0 : Math.sqrt(betaNew * (1 - abPrev) / (1 - ab)), c.sigma(), 1e-12);
+        }
+        // learned variance on the respaced chain interpolates between its own β and β̃ (Improved DDPM §4)
+        for (NoiseSchedule sched : new NoiseSchedule[] {s, NoiseSchedule.cosine(1000)}) {
+            GaussianDiffusion lr = GaussianDiffusion.of(sched).withVariance(VarianceType.LEARNED_RANGE).respace(kept);
+            for (int i = 0; i < kept.length; i++) {
+                double ab = sched.alphaBar(kept[i]);
+                assertEquals(ab, lr.alphaBar(i), 0.0, "ᾱ kept exactly");
+                double abPrev = i == 0 ? 1 : sched.alphaBar(kept[i - 1]);
+                double betaNew = 1 - ab / abPrev;
+                double tilde = i == 0 ? 0 : betaNew * (1 - abPrev) / (1 - ab);
+                double ab0 = sched.alphaBar(kept[0]);
+                double ab1 = sched.alphaBar(kept[1]);
+                double tilde1 = (1 - ab1 / ab0) * (1 - ab0) / (1 - ab1); // β̃ at index 1, for the clipped index 0
+                StepCoefficients c = lr.ancestralStep(i);
+                assertTrue(c.learnedVariance());
+                assertEquals(Math.log(betaNew), c.logVarMax(), 1e-9);
+                assertEquals(Math.log(i == 0 ? tilde1 : tilde), c.logVarMin(), 1e-9);
+                assertEquals(i == 0 ? 0.0 : 1.0, c.sigma(), "σ scales the learned deviation; no noise at the end");
+                assertEquals(Math.log(betaNew), lr.learnedLogVariance(i, 1.0), 1e-9);
+                assertEquals(0.5 * (Math.log(betaNew) + c.logVarMin()), lr.learnedLogVariance(i, 0.0), 1e-9);
+            }
         }
         // respacing a respaced diffusion maps through to the original timesteps
         assertEquals(kept[10], r.respace(new int[] {2, 10}).modelTimestep(1));

@@ -25,6 +25,7 @@ import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.LossType;
 import org.diffusion4j.diffusion.ModelOutput;
 import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
@@ -44,7 +45,8 @@ class TrainerTest {
 
     /** Mean loss over the first and last 20 of 160 steps, read every step. */
     static double[] lossCurve(GaussianDiffusion d) throws IOException {
-        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, TINY);
+        UNetConfig config = TINY.withLearnedVariance(d.variance() == VarianceType.LEARNED_RANGE);
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, config);
                 Trainer trainer = new Trainer(ctx, net, d, CONFIG)) {
             List<Double> losses = new ArrayList<>();
             trainer.fit(new Patterns(DATA_SIZE), Fit.steps(160).logEvery(20), p -> losses.add(p.meanLoss()));
@@ -58,9 +60,13 @@ class TrainerTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"epsilon, simple", "x0, simple", "v, simple", "epsilon, min_snr", "v, min_snr"})
+    @CsvSource({"epsilon, simple", "x0, simple", "v, simple", "epsilon, min_snr", "v, min_snr", "epsilon, hybrid",
+        "v, hybrid"})
     void lossFallsForEveryParameterisation(String output, String loss) throws IOException {
         GaussianDiffusion d = DIFFUSION.withOutput(ModelOutput.ofId(output)).withLoss(LossType.ofId(loss));
+        if (d.loss() == LossType.HYBRID) {
+            d = d.withVariance(VarianceType.LEARNED_RANGE);
+        }
         double[] l = lossCurve(d);
         System.out.printf("tiny U-Net, %s: mean loss steps 1-20 %.4f, steps 141-160 %.4f%n", d, l[0], l[1]);
         assertTrue(l[1] < 0.8 * l[0], d + ": loss did not fall: " + l[0] + " -> " + l[1]);
@@ -331,13 +337,51 @@ class TrainerTest {
         }
     }
 
+    /** Learned variance, the hybrid loss and the network's variance channels go together, or the trainer refuses. */
     @Test
-    void unsupportedObjectivesAreRefusedUpFront() {
-        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, TINY)) {
-            assertThrows(UnsupportedOperationException.class,
-                    () -> new Trainer(ctx, net, DIFFUSION.withLoss(LossType.HYBRID), CONFIG));
-            assertThrows(UnsupportedOperationException.class, () -> new Trainer(ctx, net,
-                    DIFFUSION.withVariance(org.diffusion4j.diffusion.VarianceType.LEARNED_RANGE), CONFIG));
+    void mismatchedVarianceSettingsAreRefusedUpFront() {
+        GaussianDiffusion learned = DIFFUSION.withVariance(VarianceType.LEARNED_RANGE).withLoss(LossType.HYBRID);
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, TINY);
+                UNet wide = new UNet(ctx, TINY.withLearnedVariance(true))) {
+            String[] messages = {
+                assertThrows(IllegalArgumentException.class, () -> new Trainer(ctx, net, DIFFUSION.withLoss(LossType.HYBRID),
+                        CONFIG)).getMessage(),
+                assertThrows(IllegalArgumentException.class, () -> new Trainer(ctx, wide,
+                        DIFFUSION.withVariance(VarianceType.LEARNED_RANGE), CONFIG)).getMessage(),
+                assertThrows(IllegalArgumentException.class, () -> new Trainer(ctx, net, learned, CONFIG)).getMessage(),
+                assertThrows(IllegalArgumentException.class, () -> new Trainer(ctx, wide, DIFFUSION, CONFIG)).getMessage()};
+            assertTrue(messages[0].contains("hybrid loss trains a learned variance"), messages[0]);
+            assertTrue(messages[1].contains("trains with the hybrid loss"), messages[1]);
+            assertTrue(messages[2].contains("2C output channels"), messages[2]);
+            assertTrue(messages[3].contains("outputs a variance"), messages[3]);
+        }
+    }
+
+    /** A learned-variance checkpoint records the network's variance channels and the process, and samples. */
+    @Test
+    void learnedVarianceCheckpointsRoundTripAndSample() throws IOException {
+        Path ckpt = dir.resolve("learned.safetensors");
+        GaussianDiffusion d = GaussianDiffusion.of(NoiseSchedule.cosine(100)).withVariance(VarianceType.LEARNED_RANGE)
+                .withLoss(LossType.HYBRID);
+        UNetConfig config = TINY.withLearnedVariance(true);
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, config);
+                Trainer trainer = new Trainer(ctx, net, d, CONFIG)) {
+            trainer.fit(new Patterns(DATA_SIZE), Fit.steps(3).checkpoint(ckpt, 100, Map.of()), null);
+        }
+        Checkpoint c = Checkpoint.read(ckpt);
+        assertTrue(c.config().learnVariance());
+        assertEquals(2, c.config().outChannels());
+        assertEquals(d, c.diffusion());
+        try (Context ctx = Context.create(Device.cpu()); UNet net = new UNet(ctx, c.config().withDropout(0f))) {
+            c.loadWeights(net, true);
+            org.diffusion4j.diffusion.Sampler s = new org.diffusion4j.diffusion.DdpmSampler(c.diffusion(), 10,
+                    org.diffusion4j.diffusion.Spacing.LINSPACE, 0, true);
+            try (Tensor x = s.sample(ctx, net, new int[] {2, 8, 8, 1}, new int[] {0, 1}, 5L, null)) {
+                assertArrayEquals(new int[] {2, 8, 8, 1}, x.shape());
+                for (float v : x.toArray()) {
+                    assertTrue(Float.isFinite(v), "sample value " + v);
+                }
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-package org.diffusion4j.eval;
+package org.diffusion4j.diffusion;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

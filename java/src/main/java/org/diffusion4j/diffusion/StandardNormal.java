@@ -1,4 +1,4 @@
-package org.diffusion4j.eval;
+package org.diffusion4j.diffusion;
 
 /**
  * The standard normal distribution in float64, written for the tails: log Φ and log of interval
