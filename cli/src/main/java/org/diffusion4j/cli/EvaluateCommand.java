@@ -42,14 +42,15 @@ import picocli.CommandLine.Spec;
  * (labels from its labels.csv when present), or N images sampled from a checkpoint — and prints
  * a table of FID, class accuracy, precision and recall, each beside the floor of N real training
  * images; {@code --bpd} adds the variational bound on the test set; {@code --ddim-table} scores
- * the DDIM grid S ∈ {10, 20, 50, 100} × η ∈ {0, 0.5, 1} and the full DDPM chain with σ² = β and β̃.
+ * the DDIM grid S ∈ {10, 20, 50, 100} × η ∈ {0, 0.5, 1} and the full DDPM chain with σ² = β and β̃
+ * (or the learned Σ_θ); {@code --ddpm-steps} scores respaced DDPM chains with the checkpoint's variance.
  * The table is also written as CSV and Markdown.
  */
 @Command(name = "evaluate", description = {"Score images in the feature network's features: FID against the test set, "
         + "class accuracy, precision and recall, each beside the floor (N real training images at the same N). Scores a "
         + "folder of PNGs (--images) or N samples of a checkpoint (--checkpoint); --bpd adds the variational bound in "
         + "bits/dim on the test set; --ddim-table scores DDIM S in {10,20,50,100} x eta in {0,0.5,1} and the full DDPM "
-        + "chain. Writes results.csv and results.md into --out."})
+        + "chain; --ddpm-steps scores respaced DDPM chains. Writes results.csv and results.md into --out."})
 final class EvaluateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -100,6 +101,11 @@ final class EvaluateCommand implements Callable<Integer> {
             + "DDPM chain with sigma^2 = beta and beta-tilde (ignores the sampler options but --guidance).")
     boolean ddimTable;
 
+    @Option(names = "--ddpm-steps", paramLabel = "S,...", split = ",", description = "Score DDPM ancestral sampling with "
+            + "the checkpoint's variance (fixed or learned) at each S, the chain respaced to S linspace steps (Improved "
+            + "DDPM's fast sampling), e.g. 25,50,100,1000 (ignores the sampler options but --guidance and --no-clip).")
+    int[] ddpmSteps;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Where results.csv and results.md go.")
     Path outDir = Path.of("out/fashion-mnist/eval");
 
@@ -118,8 +124,14 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score) and "
                     + "--images (score a folder of PNGs)");
         }
-        if ((bpd || ddimTable) && checkpointFile == null) {
-            throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : "--ddim-table") + " needs --checkpoint");
+        if ((bpd || ddimTable || ddpmSteps != null) && checkpointFile == null) {
+            throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : ddimTable ? "--ddim-table" : "--ddpm-steps")
+                    + " needs --checkpoint");
+        }
+        if (ddpmSteps != null) {
+            for (int st : ddpmSteps) {
+                Check.atLeast(spec, "--ddpm-steps", st, 1);
+            }
         }
         Check.atLeast(spec, "--n", n, 2);
         Check.atLeast(spec, "--batch", batch, 1);
@@ -178,11 +190,24 @@ final class EvaluateCommand implements Callable<Integer> {
                                 sampling.guidance, true));
                     }
                 }
-                for (VarianceType v : new VarianceType[] {VarianceType.FIXED_BETA, VarianceType.FIXED_BETA_TILDE}) {
+                // the full chain with σ² = β and β̃, or with a learned-variance model's own Σ_θ
+                VarianceType[] variances = diffusion.variance() == VarianceType.LEARNED_RANGE
+                        ? new VarianceType[] {VarianceType.LEARNED_RANGE}
+                        : new VarianceType[] {VarianceType.FIXED_BETA, VarianceType.FIXED_BETA_TILDE};
+                for (VarianceType v : variances) {
                     samplers.add(new DdpmSampler(diffusion.withVariance(v), diffusion.timesteps(), Spacing.LINSPACE,
                             sampling.guidance, true));
                 }
-            } else {
+            }
+            if (ddpmSteps != null) {
+                for (int st : ddpmSteps) {
+                    if (st > diffusion.timesteps()) {
+                        throw Check.invalid(spec, "--ddpm-steps", st, "this checkpoint's T is " + diffusion.timesteps());
+                    }
+                    samplers.add(new DdpmSampler(diffusion, st, Spacing.LINSPACE, sampling.guidance, !sampling.noClip));
+                }
+            }
+            if (!ddimTable && ddpmSteps == null) {
                 samplers.add(sampling.build(spec, diffusion));
             }
             for (Sampler s : samplers) {

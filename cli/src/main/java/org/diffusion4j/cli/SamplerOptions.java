@@ -38,7 +38,7 @@ final class SamplerOptions {
     double eta = 0;
 
     @Option(names = "--variance", paramLabel = "KIND", description = "DDPM's reverse variance: fixed_beta or "
-            + "fixed_beta_tilde (default: the checkpoint's).")
+            + "fixed_beta_tilde (default: the checkpoint's, which may be learned).")
     String variance;
 
     @Option(names = "--guidance", paramLabel = "W", description = "Classifier-free guidance weight w "
@@ -70,6 +70,10 @@ final class SamplerOptions {
         int nSteps = steps != null ? steps : kind == Kind.DDIM ? Math.min(50, tMax) : tMax;
         if (nSteps > tMax) {
             throw Check.invalid(spec, "--steps", nSteps, "this checkpoint's T is " + tMax);
+        }
+        if (variance != null && diffusion.variance() == VarianceType.LEARNED_RANGE) {
+            throw Check.invalid(spec, "--variance", variance, "this checkpoint's network learned its variance (its "
+                    + "output has variance channels); sample it with its own variance");
         }
         Spacing sp = Spacing.ofId(spacing != null ? spacing : kind == Kind.DDIM ? "trailing" : "linspace");
         return switch (kind) {

@@ -77,8 +77,9 @@ final class TrainCommand implements Callable<Integer> {
         if (o.resume) { // the checkpoint's process, network and seed continue; options that contradict them are errors
             Checkpoint c = Checkpoint.read(ckpt);
             seed = resumed(spec, "--seed", seed, Long.parseLong(c.metadata().getOrDefault("seed", "0")));
-            diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--loss/--min-snr-gamma", diffusion, c.diffusion());
-            resumed(spec, "--base/--dropout", config.toMetadata(), c.config().toMetadata());
+            diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--variance/--loss/--min-snr-gamma", diffusion,
+                    c.diffusion());
+            resumed(spec, "--base/--dropout/--variance", config.toMetadata(), c.config().toMetadata());
             config = c.config();
         }
         TrainConfig cfg = o.trainConfig(seed);

@@ -6,6 +6,7 @@ import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.LossType;
 import org.diffusion4j.diffusion.ModelOutput;
+import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.TrainConfig;
@@ -89,9 +90,15 @@ final class TrainOptions {
     @Option(names = "--prediction", paramLabel = "KIND", description = "What the network predicts: epsilon, x0 or v.")
     String prediction = "epsilon";
 
-    @Option(names = "--loss", paramLabel = "KIND", description = "Training loss: simple (L_simple) or min_snr (Min-SNR-γ "
-            + "weighting).")
-    String loss = "simple";
+    @Option(names = "--variance", paramLabel = "KIND", description = "Reverse variance: fixed_beta_tilde (β̃, DDPM's "
+            + "σ² for sampling), fixed_beta (β), or learned (Improved DDPM: the network also outputs the variance, trained "
+            + "with --loss hybrid).")
+    String variance = "fixed_beta_tilde";
+
+    @Option(names = "--loss", paramLabel = "KIND", description = "Training loss: simple (L_simple), min_snr (Min-SNR-γ "
+            + "weighting) or hybrid (L_simple + 0.001 L_vlb; needs --variance learned). Default: hybrid with --variance "
+            + "learned, else simple.")
+    String loss;
 
     @Option(names = "--min-snr-gamma", paramLabel = "G", description = "γ of --loss min_snr.")
     double minSnrGamma = 5;
@@ -138,7 +145,15 @@ final class TrainOptions {
         Check.positive(spec, "--min-snr-gamma", minSnrGamma);
         Check.oneOf(spec, "--schedule", schedule, "linear", "cosine");
         Check.oneOf(spec, "--prediction", prediction, "epsilon", "x0", "v");
-        Check.oneOf(spec, "--loss", loss, "simple", "min_snr");
+        Check.oneOf(spec, "--variance", variance, "fixed_beta_tilde", "fixed_beta", "learned");
+        if (loss != null) {
+            Check.oneOf(spec, "--loss", loss, "simple", "min_snr", "hybrid");
+            if (loss.equals("hybrid") != learned()) {
+                throw new ParameterException(spec.commandLine(), learned()
+                        ? "--variance learned trains with --loss hybrid (only L_vlb trains the variance); --loss is " + loss
+                        : "--loss hybrid trains a learned variance: add --variance learned");
+            }
+        }
         Check.oneOf(spec, "--lr-decay", lrDecay, "constant", "cosine");
         if (lrDecay.equals("cosine") && steps == null) {
             throw new ParameterException(spec.commandLine(), "--lr-decay cosine decays to 0 at --steps: give --steps");
@@ -175,15 +190,22 @@ final class TrainOptions {
         return lrDecay.equals("cosine") ? c.withCosineDecay(maxSteps()) : c;
     }
 
-    /** The small U-Net preset sized for the data. */
-    UNetConfig unetConfig(ImageDataset data) {
-        return UNetConfig.small(data.height(), data.channels(), data.classNames().size(), base).withDropout((float) dropout);
+    boolean learned() {
+        return variance.equals("learned");
     }
 
-    /** The forward process and parameterisation: --schedule over --timesteps, --prediction, --loss. */
+    /** The small U-Net preset sized for the data, with variance channels for --variance learned. */
+    UNetConfig unetConfig(ImageDataset data) {
+        return UNetConfig.small(data.height(), data.channels(), data.classNames().size(), base).withDropout((float) dropout)
+                .withLearnedVariance(learned());
+    }
+
+    /** The forward process and parameterisation: --schedule over --timesteps, --prediction, --variance, --loss. */
     GaussianDiffusion diffusion() {
         NoiseSchedule s = schedule.equals("cosine") ? NoiseSchedule.cosine(timesteps) : NoiseSchedule.linear(timesteps);
-        return GaussianDiffusion.of(s).withOutput(ModelOutput.ofId(prediction)).withLoss(LossType.ofId(loss))
+        VarianceType v = learned() ? VarianceType.LEARNED_RANGE : VarianceType.ofId(variance);
+        LossType l = loss != null ? LossType.ofId(loss) : learned() ? LossType.HYBRID : LossType.SIMPLE;
+        return GaussianDiffusion.of(s).withOutput(ModelOutput.ofId(prediction)).withVariance(v).withLoss(l)
                 .withMinSnrGamma(minSnrGamma);
     }
 }

@@ -52,6 +52,25 @@ class EvaluateCommandTest {
         assertTrue(Double.parseDouble(g[4]) >= 0 && Double.parseDouble(g[4]) <= 1, "accuracy from labels.csv");
     }
 
+    /** A learned-variance checkpoint: --ddpm-steps rows with its own Σ_θ, and its bound. */
+    @Test
+    void scoresALearnedVarianceCheckpointAtRespacedDdpmSteps() throws IOException {
+        Path out = dir.resolve("learned");
+        assertEquals(0, D4j.run(new String[] {"train", "--steps", "2", "--batch", "2", "--base", "8", "--variance", "learned",
+            "--out", out.toString(), "--device", "cpu", "--quiet"}));
+        Path eval = dir.resolve("eval-learned");
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--n", "10", "--ddpm-steps", "2,3", "--bpd", "--bpd-images", "4", "--bpd-strata", "2", "--out", eval.toString(),
+            "--device", "cpu", "--quiet"}));
+        List<String> csv = Files.readAllLines(eval.resolve("results.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("\"DDPM S=2 learned_range"), csv.get(1));
+        assertTrue(csv.get(2).startsWith("\"DDPM S=3 learned_range"), csv.get(2));
+        assertTrue(Files.readString(eval.resolve("results.md")).contains("bits/dim over 4 test images"));
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--ddpm-steps", "2000", "--out", eval.toString(), "--device", "cpu", "--quiet"}), "S above T");
+    }
+
     @Test
     void usageErrors() {
         assertEquals(2, D4j.run(new String[] {"evaluate", "--out", dir.toString()}), "neither --checkpoint nor --images");

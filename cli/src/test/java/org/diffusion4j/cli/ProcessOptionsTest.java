@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The diffusion process travels with the checkpoint: a model trained with the cosine schedule and
  * v-prediction is sampled by {@code d4j sample} with no extra option exactly as the library samples
  * that process (and not as the old default, linear ε); --resume continues it; a format-2 checkpoint
- * still samples.
+ * still samples; {@code --variance learned} trains and samples Improved DDPM's learned variance.
  */
 class ProcessOptionsTest {
     @TempDir
@@ -107,6 +107,31 @@ class ProcessOptionsTest {
         assertEquals(5, Checkpoint.read(ckpt).step(), "and writes nothing");
         assertEquals(2, D4j.run(new String[] {"train", "--steps", "2", "--out", dir.resolve("x").toString(), "--prediction",
             "score"}));
+    }
+
+    /** One option switches training to Improved DDPM's learned variance; the checkpoint samples with it. */
+    @Test
+    void learnedVarianceIsOneOption() throws IOException {
+        Path ckpt = train("--variance", "learned");
+        Checkpoint c = Checkpoint.read(ckpt);
+        GaussianDiffusion trained = GaussianDiffusion.of(NoiseSchedule.linear(1000))
+                .withVariance(org.diffusion4j.diffusion.VarianceType.LEARNED_RANGE)
+                .withLoss(org.diffusion4j.diffusion.LossType.HYBRID);
+        assertEquals(trained, c.diffusion());
+        assertTrue(c.config().learnVariance(), "the network has the variance channels");
+        assertEquals(java.util.Arrays.toString(librarySample(ckpt, trained)), java.util.Arrays.toString(cliSample(ckpt)),
+                "DDIM samples from the mean half, through the CLI as through the library");
+        Path samples = dir.resolve("ddpm");
+        assertEquals(0, D4j.run(new String[] {"sample", "--checkpoint", ckpt.toString(), "--out", samples.toString(),
+            "--sampler", "ddpm", "--steps", "5", "--per-label", "1", "--device", "cpu", "--quiet"}));
+        assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", ckpt.toString(), "--out", samples.toString(),
+            "--sampler", "ddpm", "--variance", "fixed_beta", "--device", "cpu", "--quiet"}),
+                "a fixed variance cannot replace the learned one");
+        String out = dir.resolve("bad").toString();
+        assertEquals(2, D4j.run(new String[] {"train", "--steps", "2", "--out", out, "--loss", "hybrid"}));
+        assertEquals(2, D4j.run(new String[] {"train", "--steps", "2", "--out", out, "--variance", "learned", "--loss",
+            "simple"}));
+        assertEquals(2, D4j.run(new String[] {"train", "--steps", "2", "--out", out, "--variance", "large"}));
     }
 
     @Test
