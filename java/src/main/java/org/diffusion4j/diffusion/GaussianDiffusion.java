@@ -395,6 +395,35 @@ public final class GaussianDiffusion {
         MseLoss.forward(ctx, loss, dOut, modelOut, target, scaled(lossWeights(t), t.length, scale));
     }
 
+    /**
+     * The shape of the model output for x_t of {@code shape}: the same, or with twice the channels
+     * (the mean output, then the raw variance) for learned variance.
+     */
+    public int[] outputShape(int[] shape) {
+        int[] s = shape.clone();
+        if (variance == VarianceType.LEARNED_RANGE) {
+            s[s.length - 1] *= 2;
+        }
+        return s;
+    }
+
+    /**
+     * Splits a learned-variance model output (N, ..., 2C) into its mean half and raw variance half
+     * (N, ..., C each).
+     *
+     * @throws IllegalArgumentException naming the shapes when {@code out} is not {@link #outputShape}
+     *     of {@code mean}'s
+     */
+    public void splitOutput(Context ctx, Tensor mean, Tensor raw, Tensor out) {
+        int[] want = outputShape(mean.shape());
+        if (variance != VarianceType.LEARNED_RANGE || !Arrays.equals(want, out.shape())) {
+            throw new IllegalArgumentException("a learned-variance model output must be " + Arrays.toString(want)
+                    + " (2C channels: mean and variance halves) for x_t " + Arrays.toString(mean.shape()) + "; it is "
+                    + Arrays.toString(out.shape()) + " under " + variance.id() + " variance");
+        }
+        Concat.backward(ctx, mean, raw, out);
+    }
+
     /** λ of L_hybrid = L_simple + λ L_vlb (Improved DDPM §3.1). */
     public static final double HYBRID_LAMBDA = 0.001;
 
@@ -404,17 +433,10 @@ public final class GaussianDiffusion {
             throw new IllegalStateException("the hybrid loss trains a learned variance; this diffusion's variance is "
                     + variance.id());
         }
-        int[] half = xT.shape();
-        int[] full = modelOut.shape();
-        half[half.length - 1] *= 2;
-        if (!Arrays.equals(half, full)) {
-            throw new IllegalArgumentException("the hybrid loss needs the model output " + Arrays.toString(full)
-                    + " to hold 2C channels for x_t " + Arrays.toString(xT.shape()) + " (mean and variance halves)");
-        }
         int[] shape = xT.shape();
         try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = Tensor.empty(ctx, shape);
                 Tensor dMean = Tensor.empty(ctx, shape)) {
-            Concat.backward(ctx, mean, raw, modelOut); // split the channels
+            splitOutput(ctx, mean, raw, modelOut);
             MseLoss.forward(ctx, loss, dMean, mean, target, scaled(null, t.length, scale));
             float[] rawV = raw.toArray();
             float[] dRaw = new float[rawV.length];

@@ -6,7 +6,6 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BiFunction;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
-import org.diffusion4j.ops.Concat;
 import org.diffusion4j.ops.KeyedNoise;
 import org.diffusion4j.ops.SamplerStep;
 
@@ -147,11 +146,7 @@ public abstract class Sampler {
      * or with twice the channels (the mean output, then the raw variance) for learned variance.
      */
     public int[] outputShape(int[] shape) {
-        int[] s = shape.clone();
-        if (diffusion.variance() == VarianceType.LEARNED_RANGE) {
-            s[s.length - 1] *= 2;
-        }
-        return s;
+        return diffusion.outputShape(shape);
     }
 
     /**
@@ -176,21 +171,13 @@ public abstract class Sampler {
             SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
             return;
         }
-        int[] want = outputShape(xT.shape());
-        for (Tensor o : new Tensor[] {out, outUncond}) {
-            if (o != null && !Arrays.equals(o.shape(), want)) {
-                throw new IllegalArgumentException("a learned-variance model output must be " + Arrays.toString(want)
-                        + " (mean and variance halves) for x_t " + Arrays.toString(xT.shape()) + "; it is "
-                        + Arrays.toString(o.shape()));
-            }
-        }
         int[] shape = xT.shape();
         try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = Tensor.empty(ctx, shape);
                 Tensor meanU = outUncond == null ? null : Tensor.empty(ctx, shape);
                 Tensor rawU = outUncond == null ? null : Tensor.empty(ctx, shape)) {
-            Concat.backward(ctx, mean, raw, out); // split the channels
+            diffusion.splitOutput(ctx, mean, raw, out);
             if (outUncond != null) {
-                Concat.backward(ctx, meanU, rawU, outUncond);
+                diffusion.splitOutput(ctx, meanU, rawU, outUncond);
             }
             SamplerStep.apply(ctx, xPrev, xT, mean, meanU, c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
                     noise.idsView());

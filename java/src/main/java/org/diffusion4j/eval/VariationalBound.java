@@ -333,9 +333,7 @@ public final class VariationalBound {
             } else {
                 xt = xtt.toArray();
             }
-            int[] outShape = batchShape.clone();
-            outShape[3] = diffusion.variance() == VarianceType.LEARNED_RANGE ? 2 * shape[2] : shape[2];
-            try (Tensor outt = Tensor.empty(ctx, outShape)) {
+            try (Tensor outt = Tensor.empty(ctx, diffusion.outputShape(batchShape))) {
                 model.predict(ctx, outt, xtt, modelT, y);
                 out = outt.toArray();
             }
