@@ -53,14 +53,21 @@ public final class ConvLayer extends Module {
      */
     public void backwardWeights(Context ctx, Tensor dy) {
         LayerState s = state(ctx);
-        Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, saved(s.input), stride, pad);
+        if (!isFrozen()) {
+            Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, saved(s.input), stride, pad);
+        }
     }
 
-    /** Accumulates the weight and bias gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    /**
+     * Accumulates the weight and bias gradients (unless {@link #isFrozen frozen}); returns ∂L/∂x
+     * (owned by this layer's state on ctx).
+     */
     public Tensor backward(Context ctx, Tensor dy) {
         LayerState s = state(ctx);
         Tensor input = saved(s.input);
-        Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, input, stride, pad);
+        if (!isFrozen()) {
+            Conv2d.backwardWeights(ctx, weight.grad(), bias.grad(), dy, input, stride, pad);
+        }
         Tensor dx = s.buffer("dx", input.shape());
         Conv2d.backwardData(ctx, dx, dy, weight.value(), stride, pad);
         return dx;

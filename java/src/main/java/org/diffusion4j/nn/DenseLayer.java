@@ -37,11 +37,16 @@ public final class DenseLayer extends Module {
         return y;
     }
 
-    /** Accumulates the weight (and bias) gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    /**
+     * Accumulates the weight (and bias) gradients (unless {@link #isFrozen frozen}); returns ∂L/∂x
+     * (owned by this layer's state on ctx).
+     */
     public Tensor backward(Context ctx, Tensor dy) {
         LayerState s = state(ctx);
         Tensor input = saved(s.input);
-        Linear.backwardWeights(ctx, weight.grad(), bias == null ? null : bias.grad(), dy, input);
+        if (!isFrozen()) {
+            Linear.backwardWeights(ctx, weight.grad(), bias == null ? null : bias.grad(), dy, input);
+        }
         Tensor dx = s.buffer("dx", input.shape());
         Linear.backwardData(ctx, dx, dy, weight.value());
         return dx;

@@ -43,6 +43,7 @@ public abstract class Module implements AutoCloseable {
     // contexts that may hold a State of this module (weakly: a forgotten context stays collectable); guarded by itself
     private final List<WeakReference<Context>> contexts = new ArrayList<>();
     private final Context paramContext;
+    private volatile boolean frozen;
 
     /** A module whose parameters are made on {@code ctx}. */
     protected Module(Context ctx, String name) {
@@ -197,6 +198,24 @@ public abstract class Module implements AutoCloseable {
         for (Module c : children) {
             c.collectContexts(into);
         }
+    }
+
+    /**
+     * Freezes (or unfreezes) this module and its children: a frozen module's backward pass still
+     * returns ∂L/∂input but writes no parameter gradient — what a guiding classifier needs, whose
+     * input gradient is taken at every sampling step. Writing nothing shared, backward passes of a
+     * frozen module may then run on several contexts at once.
+     */
+    public void setFrozen(boolean frozen) {
+        this.frozen = frozen;
+        for (Module c : children) {
+            c.setFrozen(frozen);
+        }
+    }
+
+    /** Whether {@link #setFrozen} froze this module: its backward pass leaves the parameter gradients alone. */
+    public boolean isFrozen() {
+        return frozen;
     }
 
     /** Every parameter of this module and its children, in construction order. */

@@ -38,12 +38,19 @@ public final class NormLayer extends Module {
         return y;
     }
 
-    /** Accumulates the γ and β gradients; returns ∂L/∂x (owned by this layer's state on ctx). */
+    /**
+     * Accumulates the γ and β gradients (unless {@link #isFrozen frozen}: the kernel then
+     * accumulates into a scratch pair of this context's); returns ∂L/∂x (owned by this layer's
+     * state on ctx).
+     */
     public Tensor backward(Context ctx, Tensor dy) {
         LayerState s = state(ctx);
         Tensor input = saved(s.input);
         Tensor dx = s.buffer("dx", input.shape());
-        GroupNorm.backward(ctx, dx, gamma.grad(), beta.grad(), dy, input, s.buffer("mean", input.dim(0), groups),
+        boolean frozen = isFrozen();
+        Tensor dGamma = frozen ? s.buffer("d_gamma_scratch", gamma.grad().shape()).fill(0f) : gamma.grad();
+        Tensor dBeta = frozen ? s.buffer("d_beta_scratch", beta.grad().shape()).fill(0f) : beta.grad();
+        GroupNorm.backward(ctx, dx, dGamma, dBeta, dy, input, s.buffer("mean", input.dim(0), groups),
                 s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
         return dx;
     }
