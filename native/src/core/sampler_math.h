@@ -1,6 +1,7 @@
 /*
  * sampler_math.h — one element of the reverse-process update, shared by the
- * CPU and CUDA backends (see d4j_sampler_step in d4j.h for the equations).
+ * CPU and CUDA backends (see d4j_sampler_step in d4j.h for the equations),
+ * and the learned variance's log Σ that d4j_variance_shift uses too.
  * The model's output o enters only through the caller's linear maps to x̂_0
  * and ε̂, so ε-, x_0- and v-prediction run the same code.
  */
