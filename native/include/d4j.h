@@ -211,6 +211,17 @@ d4j_status d4j_sampler_step(d4j_ctx* ctx, d4j_tensor* x_prev, const d4j_tensor* 
                             const d4j_tensor* out_uncond, const d4j_tensor* var_out, const d4j_step_coefficients* c,
                             uint64_t noise_key, uint32_t noise_stream, const int64_t* ids);
 
+/* Classifier guidance's DDPM form (Dhariwal & Nichol 2021, Algorithm 1), after a reverse step:
+ *   x += scale · Σ ⊙ grad,   Σ = exp(f·log_var_max + (1 − f)·log_var_min),  f = (r + 1)/2
+ * elementwise (fmaf(scale·Σ, grad, x)), grad = ∇_x log p(y | x_t), r the model's raw variance
+ * output in var_out, not clamped: the learned range of d4j_sampler_step (σ_i² there with σ = 1).
+ * var_out NULL means f = 0 (a fixed Σ = exp(log_var_min), e.g. log β_t or log β̃_t).
+ * exp is the library's own, as on CUDA; its argument is kept in [−87, 88].
+ * x, grad, var_out: alike on ctx's device; x may not be grad or var_out. scale, log_var_max and
+ * log_var_min finite (log_var_max too when var_out is NULL). */
+d4j_status d4j_variance_shift(d4j_ctx* ctx, d4j_tensor* x, const d4j_tensor* grad, const d4j_tensor* var_out,
+                              float scale, float log_var_max, float log_var_min);
+
 /* Per-sample linear combination: out = a[n]·x + b[n]·y for each sample n of dimension 0
  * (fmaf(a[n], x, b[n]·y)), or out = a[n]·x when y is NULL (b is then not read and may be NULL).
  * out, x, y: (N, ...) alike on ctx's device; out may be x or y. a, b: N finite host floats.

@@ -1,6 +1,7 @@
 /*
  * sampler_math.h — one element of the reverse-process update, shared by the
- * CPU and CUDA backends (see d4j_sampler_step in d4j.h for the equations).
+ * CPU and CUDA backends (see d4j_sampler_step in d4j.h for the equations),
+ * and the learned variance's log Σ that d4j_variance_shift uses too.
  * The model's output o enters only through the caller's linear maps to x̂_0
  * and ε̂, so ε-, x_0- and v-prediction run the same code.
  */
@@ -11,12 +12,18 @@
 #include "expf.h" /* d4j_expf: the same bits on CPU and CUDA */
 #include "hd.h"
 
-/* σ_i from the model's raw variance output r, Improved DDPM's learned range (Nichol & Dhariwal
- * eq. 15): log Σ = f log β_t + (1 − f) log β̃_t with f = (r + 1)/2, not clamped (as in
- * improved-diffusion); σ_i = σ·exp(½ log Σ), σ the step's noise scale */
-D4J_HD float d4j_learned_sigma(float r, const d4j_step_coefficients* c) {
+/* log Σ from the model's raw variance output r, Improved DDPM's learned range (Nichol & Dhariwal
+ * eq. 15): log Σ = f log_var_max + (1 − f) log_var_min with f = (r + 1)/2, not clamped (as in
+ * improved-diffusion); r = −1 gives f = 0 and log_var_min exactly */
+D4J_HD float d4j_learned_log_var(float r, float log_var_max, float log_var_min) {
     float f = D4J_MUL(D4J_ADD(r, 1.0f), 0.5f);
-    float log_var = fmaf(f, c->log_var_max, D4J_MUL(D4J_SUB(1.0f, f), c->log_var_min));
+    return fmaf(f, log_var_max, D4J_MUL(D4J_SUB(1.0f, f), log_var_min));
+}
+
+/* σ_i = σ·exp(½ log Σ) with log Σ (log β_t, log β̃_t) of the learned range above, σ the step's
+ * noise scale */
+D4J_HD float d4j_learned_sigma(float r, const d4j_step_coefficients* c) {
+    float log_var = d4j_learned_log_var(r, c->log_var_max, c->log_var_min);
     return D4J_MUL(c->sigma, d4j_expf(D4J_MUL(0.5f, log_var)));
 }
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * CUDA against the CPU backend for SiLU, add, the per-sample add and its sum, upsampling and
  * concatenation (both ways), the timestep embedding, dropout (masks bit for bit, forward and the
  * replayed backward), MSE and the weighted MSE (whose float64 sums must also give the same bits
- * twice), keyed noise and axpby (bit for bit); skipped,
+ * twice), keyed noise, axpby and the variance shift, learned and fixed (bit for bit); skipped,
  * with the reason printed, without a GPU. 1e-6 relative: the only differences allowed are the
  * order of a few float32 additions (upsampling gradient, per-sample sums) and libm's cos/sin
  * versus CUDA's in float64 rounded once.
@@ -35,7 +35,7 @@ class CudaPointwiseTest {
     private static final String[] NAMES = {"silu", "silu backward", "add", "upsample", "upsample backward", "concat",
         "concat backward a", "concat backward b", "embedding", "dropout", "dropout backward", "mse", "mse gradient",
         "per-sample add", "per-sample sum", "mse again", "keyed noise", "axpby", "axpby y=null", "weighted mse",
-        "weighted mse gradient", "weighted mse again"};
+        "weighted mse gradient", "weighted mse again", "variance shift learned", "variance shift fixed"};
 
     private static float[][] run(Device d, int n, int h, int w, int c) {
         int size = n * h * w * c;
@@ -69,7 +69,10 @@ class CudaPointwiseTest {
                 Tensor ax = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
                 Tensor wLoss = Tensor.empty(ctx, 1).fill(Float.NaN);
                 Tensor wLoss2 = Tensor.empty(ctx, 1).fill(Float.NaN);
-                Tensor wGrad = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN)) {
+                Tensor wGrad = Tensor.empty(ctx, n, h, w, c).fill(Float.NaN);
+                Tensor varOut = Tensor.of(ctx, TestData.random(9, size, 1.5f), n, h, w, c);
+                Tensor shiftLearned = Tensor.of(ctx, TestData.random(1, size, 4f), n, h, w, c);
+                Tensor shiftFixed = Tensor.of(ctx, TestData.random(1, size, 4f), n, h, w, c)) {
             Silu.forward(ctx, silu, x);
             Silu.backward(ctx, dsilu, dy, x);
             Add.forward(ctx, sum, x, dy);
@@ -99,10 +102,13 @@ class CudaPointwiseTest {
             Axpby.apply(ctx, ax, x, null, a, null);
             MseLoss.forward(ctx, wLoss, wGrad, x, dy, weights);
             MseLoss.forward(ctx, wLoss2, null, x, dy, weights);
+            VarianceShift.apply(ctx, shiftLearned, dy, varOut, 2.5f, -0.82667857f, -1.40204272f);
+            VarianceShift.apply(ctx, shiftFixed, dy, null, -3f, 5f, -1.40204272f);
             return new float[][] {silu.toArray(), dsilu.toArray(), sum.toArray(), up.toArray(), down.toArray(),
                 cat.toArray(), da.toArray(), db.toArray(), emb.toArray(), drop.toArray(), ddrop.toArray(),
                 loss.toArray(), grad.toArray(), shifted.toArray(), pixelSums.toArray(), loss2.toArray(), keyed.toArray(),
-                axpby.toArray(), ax.toArray(), wLoss.toArray(), wGrad.toArray(), wLoss2.toArray()};
+                axpby.toArray(), ax.toArray(), wLoss.toArray(), wGrad.toArray(), wLoss2.toArray(), shiftLearned.toArray(),
+                shiftFixed.toArray()};
         }
     }
 
@@ -127,5 +133,7 @@ class CudaPointwiseTest {
         assertArrayEquals(cpu[17], gpu[17], "axpby is the same fma on both");
         assertArrayEquals(cpu[18], gpu[18], "axpby without y is the same product on both");
         assertArrayEquals(gpu[19], gpu[21], "the CUDA weighted loss must be the same bits on every run");
+        assertArrayEquals(cpu[22], gpu[22], "the learned variance shift is the same exp and fma on both");
+        assertArrayEquals(cpu[23], gpu[23], "the fixed variance shift is the same exp and fma on both");
     }
 }
