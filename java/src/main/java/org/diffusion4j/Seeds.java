@@ -23,7 +23,9 @@ public final class Seeds {
         /** The variational bound's draws of x_t ~ q(x_t | x_0) (Philox stream t, id = the image's index). */
         BOUND_NOISE(0xB0D0_1E00_0000_0006L),
         /** The variational bound's stratified timesteps. */
-        BOUND_TIMESTEPS(0xB0D0_7135_0000_0007L);
+        BOUND_TIMESTEPS(0xB0D0_7135_0000_0007L),
+        /** The noise of a noisy classifier's held-out accuracy at timestep t (Philox stream t, id = the image's index). */
+        NOISY_ACCURACY(0xACC0_1E00_0000_0008L);
 
         private final long constant;
 

@@ -46,6 +46,12 @@ public final class DdimSampler extends Sampler {
         return spacing;
     }
 
+    /** {@link GuidanceForm#SCORE}: classifier guidance shifts the noise estimate by −s √(1 − ᾱ) ∇ log p(y | x_t). */
+    @Override
+    public GuidanceForm guidanceForm() {
+        return GuidanceForm.SCORE;
+    }
+
     @Override
     public String toString() {
         return "DdimSampler[S=" + steps() + ", eta=" + eta + ", " + spacing.id() + ", guidance " + guidance() + "]";

@@ -36,6 +36,12 @@ public final class DdpmSampler extends Sampler {
         return spacing;
     }
 
+    /** {@link GuidanceForm#MEAN}: classifier guidance shifts each step's mean by s Σ ∇ log p(y | x_t). */
+    @Override
+    public GuidanceForm guidanceForm() {
+        return GuidanceForm.MEAN;
+    }
+
     @Override
     public String toString() {
         return "DdpmSampler[S=" + steps + (steps < diffusion().timesteps() ? " " + spacing.id() : "") + ", "

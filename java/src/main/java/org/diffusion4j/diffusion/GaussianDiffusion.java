@@ -548,7 +548,8 @@ public final class GaussianDiffusion {
      * the posterior mean μ̃(x_t, x̂_0) plus σ z, σ² = β_i or β̃_i of this (possibly respaced)
      * process, or with learned variance the model's Σ_θ between this process's β_i and β̃_i
      * (Improved DDPM §4: a respaced chain interpolates between its own respaced β and β̃), and
-     * no noise at i = 0.
+     * no noise at i = 0. A fixed-variance step records log Σ ({@link #fixedLogVariance}) as both
+     * ends of its log-variance range, for classifier guidance's mean shift.
      */
     public StepCoefficients ancestralStep(int i) {
         if (variance == VarianceType.LEARNED_RANGE) { // Σ_θ per element from the model; σ scales it
@@ -558,7 +559,10 @@ public final class GaussianDiffusion {
                     logVarianceMax(i), logVarianceMin(i));
         }
         double var = i == 0 ? 0.0 : reverseVariance(i);
-        return step(i, posteriorMeanCoefX0(i), posteriorMeanCoefXt(i), 0.0, Math.sqrt(var));
+        StepCoefficients c = step(i, posteriorMeanCoefX0(i), posteriorMeanCoefXt(i), 0.0, Math.sqrt(var));
+        double logVar = fixedLogVariance(i); // Σ of classifier guidance's mean shift (β̃ at index 1 on the last step)
+        return new StepCoefficients(c.timestep(), c.alphaBar(), c.alphaBarPrev(), c.x0FromXt(), c.x0FromOut(),
+                c.epsFromXt(), c.epsFromOut(), c.coefX0(), c.coefXt(), c.coefEps(), c.sigma(), false, logVar, logVar);
     }
 
     /**

@@ -6,8 +6,10 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BiFunction;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.ops.Axpby;
 import org.diffusion4j.ops.KeyedNoise;
 import org.diffusion4j.ops.SamplerStep;
+import org.diffusion4j.ops.VarianceShift;
 
 /**
  * A sampling plan: the timesteps a reverse process visits and each step's float64
@@ -149,6 +151,9 @@ public abstract class Sampler {
         return diffusion.outputShape(shape);
     }
 
+    /** How {@link #step(Context, int, Tensor, Tensor, Tensor, Tensor, SampleNoise, Tensor, double)} applies classifier guidance. */
+    public abstract GuidanceForm guidanceForm();
+
     /**
      * Step k: x_prev from x_t and the model output(s) at {@link #coefficients}(k).timestep(), with
      * draw k + 1 of each sample's keyed noise. {@code xPrev} may be {@code xT} (in place). With
@@ -160,28 +165,83 @@ public abstract class Sampler {
      * @param outUncond the unconditional output for classifier-free guidance, or null
      */
     public void step(Context ctx, int k, Tensor xPrev, Tensor xT, Tensor out, Tensor outUncond, SampleNoise noise) {
+        step(ctx, k, xPrev, xT, out, outUncond, noise, null, 0);
+    }
+
+    /**
+     * Step k with classifier guidance (Dhariwal &amp; Nichol 2021): {@code classifierGrad} holds
+     * g = ∇_{x_t} log p_φ(y | x_t) at x_t (x_t's shape), {@code scale} is s. In the
+     * {@link GuidanceForm#MEAN} form (DDPM) the step's mean moves by s Σ ⊙ g, Σ the step's
+     * reverse variance (per element when learned; β̃ at index 1 on the last step); in the
+     * {@link GuidanceForm#SCORE} form (DDIM) the noise estimate becomes ε̂ − s √(1 − ᾱ_t) g before
+     * the usual update (x̂_0 follows from it, then the optional clip). With classifier-free
+     * guidance as well, the shift applies to the combined output. A null gradient is the unguided step.
+     *
+     * @throws IllegalArgumentException when the gradient is not x_t's shape or the scale is not finite and >= 0
+     */
+    public void step(Context ctx, int k, Tensor xPrev, Tensor xT, Tensor out, Tensor outUncond, SampleNoise noise,
+            Tensor classifierGrad, double scale) {
         StepCoefficients c = coefficients(k);
         requireBatch(xT.dim(0), noise);
+        boolean guided = classifierGrad != null && scale != 0;
+        if (classifierGrad != null) {
+            if (!Arrays.equals(classifierGrad.shape(), xT.shape())) {
+                throw new IllegalArgumentException("the classifier gradient has shape " + Arrays.toString(classifierGrad.shape())
+                        + " but x_t " + Arrays.toString(xT.shape()));
+            }
+            if (!(scale >= 0) || Double.isInfinite(scale)) {
+                throw new IllegalArgumentException("classifier scale is " + scale + "; it must be finite and >= 0");
+            }
+        }
         SamplerStep.Coefficients f = new SamplerStep.Coefficients((float) c.x0FromXt(), (float) c.x0FromOut(),
                 (float) c.epsFromXt(), (float) c.epsFromOut(), (float) c.sqrtAlphaBar(),
                 (float) c.recipSqrtOneMinusAlphaBar(), (float) c.coefX0(), (float) c.coefXt(), (float) c.coefEps(),
                 (float) c.sigma(), (float) c.logVarMax(), (float) c.logVarMin(),
                 outUncond == null ? 0f : (float) guidance, clipX0);
-        if (diffusion.variance() != VarianceType.LEARNED_RANGE) {
+        boolean learned = diffusion.variance() == VarianceType.LEARNED_RANGE;
+        boolean shiftScore = guided && guidanceForm() == GuidanceForm.SCORE;
+        if (!learned && !shiftScore) {
             SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
+            if (guided) {
+                VarianceShift.apply(ctx, xPrev, classifierGrad, null, (float) scale, (float) c.logVarMax(),
+                        (float) c.logVarMin());
+            }
             return;
         }
         int[] shape = xT.shape();
-        try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = Tensor.empty(ctx, shape);
+        try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = learned ? Tensor.empty(ctx, shape) : null;
                 Tensor meanU = outUncond == null ? null : Tensor.empty(ctx, shape);
-                Tensor rawU = outUncond == null ? null : Tensor.empty(ctx, shape)) {
-            diffusion.splitOutput(ctx, mean, raw, out);
-            if (outUncond != null) {
-                diffusion.splitOutput(ctx, meanU, rawU, outUncond);
+                Tensor rawU = outUncond == null || !learned ? null : Tensor.empty(ctx, shape)) {
+            if (learned) {
+                diffusion.splitOutput(ctx, mean, raw, out);
+                if (outUncond != null) {
+                    diffusion.splitOutput(ctx, meanU, rawU, outUncond);
+                }
             }
-            SamplerStep.apply(ctx, xPrev, xT, mean, meanU, c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
+            if (shiftScore) {
+                // ε̂ = epsFromXt x_t + epsFromOut o: moving ε̂ by −s √(1 − ᾱ) g moves o by that over epsFromOut
+                // (x̂_0 moves with it, as the linear maps of one output stay consistent); on both outputs of
+                // classifier-free guidance, whose combination (w + 1) o − w o_u then moves by the same
+                float[] one = filled(shape[0], 1f);
+                float[] b = filled(shape[0], (float) (-scale * Math.sqrt(1 - c.alphaBar()) / c.epsFromOut()));
+                Axpby.apply(ctx, mean, learned ? mean : out, classifierGrad, one, b);
+                if (meanU != null) {
+                    Axpby.apply(ctx, meanU, learned ? meanU : outUncond, classifierGrad, one, b);
+                }
+            }
+            SamplerStep.apply(ctx, xPrev, xT, mean, meanU, learned && c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
                     noise.idsView());
+            if (guided && !shiftScore) {
+                VarianceShift.apply(ctx, xPrev, classifierGrad, c.learnedVariance() ? raw : null, (float) scale,
+                        (float) c.logVarMax(), (float) c.logVarMin());
+            }
         }
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        Arrays.fill(a, v);
+        return a;
     }
 
     /**
@@ -220,26 +280,54 @@ public abstract class Sampler {
         return run(ctx, model, x, start, labels, noise, callback);
     }
 
-    /** The loop: predict, (predict unconditionally), step, callback. Closes x on failure. */
+    /**
+     * As {@link #sample(Context, Denoiser, int[], int[], SampleNoise, StepCallback)}, steered by
+     * classifier guidance ({@code classifier} null: none): at each step the classifier's
+     * gradient at x_t enters {@link #step(Context, int, Tensor, Tensor, Tensor, Tensor, SampleNoise, Tensor, double)}.
+     * The model's labels (null for an unconditional model) and the classifier's are separate.
+     */
+    public Tensor sample(Context ctx, Denoiser model, int[] shape, int[] labels, SampleNoise noise, StepCallback callback,
+            ClassifierGuidance classifier) {
+        Objects.requireNonNull(shape, "shape");
+        Tensor x = initialNoise(ctx, shape, noise);
+        return run(ctx, model, x, 0, labels, noise, callback, classifier);
+    }
+
     private Tensor run(Context ctx, Denoiser model, Tensor x, int start, int[] labels, SampleNoise noise,
             StepCallback callback) {
+        return run(ctx, model, x, start, labels, noise, callback, null);
+    }
+
+    /** The loop: predict, (predict unconditionally), (the classifier's gradient), step, callback. Closes x on failure. */
+    private Tensor run(Context ctx, Denoiser model, Tensor x, int start, int[] labels, SampleNoise noise,
+            StepCallback callback, ClassifierGuidance classifier) {
         try {
             Objects.requireNonNull(model, "model");
             int n = x.dim(0);
             if (labels != null && labels.length != n) {
                 throw new IllegalArgumentException("labels has " + labels.length + " entries but the batch is " + n);
             }
+            if (classifier != null && classifier.labels().length != n) {
+                throw new IllegalArgumentException("the classifier guidance has " + classifier.labels().length
+                        + " labels but the batch is " + n);
+            }
             StepCallback cb = callback == null ? StepCallback.NONE : callback;
             boolean guided = labels != null && guidance > 0;
+            boolean steered = classifier != null && classifier.scale() > 0;
             int[] outShape = outputShape(x.shape());
-            try (Tensor out = Tensor.empty(ctx, outShape); Tensor outU = guided ? Tensor.empty(ctx, outShape) : null) {
+            try (Tensor out = Tensor.empty(ctx, outShape); Tensor outU = guided ? Tensor.empty(ctx, outShape) : null;
+                    Tensor grad = steered ? Tensor.empty(ctx, x.shape()) : null) {
+                int[] classes = steered ? classifier.labels() : null;
                 for (int k = start; k < plan.length; k++) {
                     int[] t = modelTimesteps(k, n);
                     model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
                     if (guided) {
                         model.predict(ctx, outU, x, t.clone(), null);
                     }
-                    step(ctx, k, x, x, out, outU, noise);
+                    if (steered) {
+                        classifier.classifier().gradient(ctx, grad, x, t.clone(), classes.clone());
+                    }
+                    step(ctx, k, x, x, out, outU, noise, grad, steered ? classifier.scale() : 0);
                     if (!cb.onStep(k + 1, plan.length, t[0], x)) {
                         throw new CancellationException("sampling cancelled after step " + (k + 1) + " of " + plan.length);
                     }

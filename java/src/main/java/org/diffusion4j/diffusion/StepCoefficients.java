@@ -10,7 +10,9 @@ package org.diffusion4j.diffusion;
  * DDPM's ancestral step is the posterior mean (coefEps = 0); DDIM's has coefXt = 0. With a
  * {@code learnedVariance} step the noise of element e is sigma · exp(½ log Σ_θ,e), log Σ_θ =
  * f logVarMax + (1 − f) logVarMin, f = (r_e + 1)/2 from the model's raw variance output r
- * (Improved DDPM eq. 15): sigma is then 1 on noisy steps and 0 on the last.
+ * (Improved DDPM eq. 15): sigma is then 1 on noisy steps and 0 on the last. A fixed-variance
+ * DDPM step has logVarMax = logVarMin = log Σ, the reverse variance (β̃ at index 1 on the last
+ * step) that classifier guidance scales its mean shift by; DDIM steps leave both 0.
  *
  * @param timestep the model's timestep index at this step (the original T-step index)
  * @param alphaBar ᾱ at this step

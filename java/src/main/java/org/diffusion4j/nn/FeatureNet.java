@@ -189,11 +189,7 @@ public final class FeatureNet extends Module {
      * @throws IllegalArgumentException when an extra key is one of the network's own
      */
     public void save(Path file, Map<String, String> extra) throws IOException {
-        Map<String, Safetensors.Entry> tensors = new LinkedHashMap<>();
-        for (Param p : parameters()) {
-            tensors.put(p.name(), new Safetensors.Entry(Arrays.stream(p.value().shape()).asLongStream().toArray(),
-                    p.value().toArray()));
-        }
+        Map<String, Safetensors.Entry> tensors = parameterEntries("");
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("format_version", FORMAT_VERSION);
@@ -254,23 +250,7 @@ public final class FeatureNet extends Module {
         }
         FeatureNet net = new FeatureNet(ctx, config, 0, meta);
         try {
-            for (Param p : net.parameters()) {
-                Safetensors.Entry e = c.tensors().get(p.name());
-                if (e == null) {
-                    throw new IOException(source + ": lacks tensor \"" + p.name() + "\"");
-                }
-                long[] want = Arrays.stream(p.value().shape()).asLongStream().toArray();
-                if (!Arrays.equals(want, e.shape())) {
-                    throw new IOException(source + ": tensor \"" + p.name() + "\" has shape " + Arrays.toString(e.shape())
-                            + ", the network needs " + Arrays.toString(want));
-                }
-                for (float f : e.data()) {
-                    if (!Float.isFinite(f)) {
-                        throw new IOException(source + ": tensor \"" + p.name() + "\" holds " + f);
-                    }
-                }
-                p.value().copyFrom(e.data());
-            }
+            net.loadParameters(c.tensors(), "", source);
             return net;
         } catch (IOException | RuntimeException e) {
             net.close();

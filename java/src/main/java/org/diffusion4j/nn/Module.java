@@ -1,11 +1,14 @@
 package org.diffusion4j.nn;
 
+import java.io.IOException;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -14,6 +17,7 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.internal.Handles;
+import org.diffusion4j.io.Safetensors;
 
 /**
  * A piece of a network with an explicit forward and backward (no tape). The module owns its
@@ -225,6 +229,44 @@ public abstract class Module implements AutoCloseable {
             all.addAll(c.parameters());
         }
         return all;
+    }
+
+    /** Every parameter's value as a safetensors entry named {@code prefix} + its name, in construction order. */
+    public Map<String, Safetensors.Entry> parameterEntries(String prefix) {
+        Map<String, Safetensors.Entry> out = new LinkedHashMap<>();
+        for (Param p : parameters()) {
+            out.put(prefix + p.name(), new Safetensors.Entry(Arrays.stream(p.value().shape()).asLongStream().toArray(),
+                    p.value().toArray()));
+        }
+        return out;
+    }
+
+    /**
+     * Copies every parameter's value from {@code tensors}' entry {@code prefix} + its name, each
+     * checked first (present, of the parameter's shape, finite); on the first bad one nothing more
+     * is copied and the exception names {@code source} and the tensor.
+     *
+     * @throws IOException naming the missing, misshapen or non-finite tensor
+     */
+    public void loadParameters(Map<String, Safetensors.Entry> tensors, String prefix, String source) throws IOException {
+        for (Param p : parameters()) {
+            String key = prefix + p.name();
+            Safetensors.Entry e = tensors.get(key);
+            if (e == null) {
+                throw new IOException(source + ": lacks tensor \"" + key + "\"");
+            }
+            long[] want = Arrays.stream(p.value().shape()).asLongStream().toArray();
+            if (!Arrays.equals(want, e.shape())) {
+                throw new IOException(source + ": tensor \"" + key + "\" has shape " + Arrays.toString(e.shape()) + ", "
+                        + name + " needs " + Arrays.toString(want));
+            }
+            for (float f : e.data()) {
+                if (!Float.isFinite(f)) {
+                    throw new IOException(source + ": tensor \"" + key + "\" holds " + f);
+                }
+            }
+            p.value().copyFrom(e.data());
+        }
     }
 
     /** Sets every gradient to zero (backward passes accumulate into them). */

@@ -1,10 +1,16 @@
 package org.diffusion4j.nn;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import org.diffusion4j.Context;
 import org.diffusion4j.Seeds;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.ops.Axpby;
 import org.diffusion4j.ops.GlobalAvgPool;
 import org.diffusion4j.ops.SoftmaxCrossEntropy;
@@ -21,6 +27,10 @@ import org.diffusion4j.ops.SoftmaxCrossEntropy;
  * that pass writes no parameter gradient (and may run on several contexts at once).
  */
 public final class NoisyClassifier extends Module {
+    /** The {@code format} metadata entry of a noisy classifier's file. */
+    public static final String FORMAT = "diffusion4j-noisy-classifier";
+    public static final String FORMAT_VERSION = "1";
+
     private final UNetConfig config;
     private final UNetEncoder encoder;
     private final NormLayer normOut;
@@ -143,5 +153,73 @@ public final class NoisyClassifier extends Module {
         Arrays.fill(minusN, -n);
         Axpby.apply(ctx, dLogits, dLogits, null, minusN, null);
         grad.copyFrom(backward(ctx, dLogits));
+    }
+
+    /**
+     * Writes the weights and metadata (format, the configuration as {@code unet.*}, the noising
+     * process it was trained under as {@code diffusion.*}, and {@code extra}) to {@code file},
+     * atomically.
+     *
+     * @throws IllegalArgumentException when an extra key is one of the classifier's own
+     */
+    public void save(Path file, GaussianDiffusion diffusion, Map<String, String> extra) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("format_version", FORMAT_VERSION);
+        meta.put("config", config.toString());
+        meta.putAll(config.toMetadata());
+        meta.putAll(Objects.requireNonNull(diffusion, "diffusion").toMetadata());
+        for (Map.Entry<String, String> e : extra.entrySet()) {
+            if (meta.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                throw new IllegalArgumentException("extra metadata key \"" + e.getKey() + "\" is the classifier's own");
+            }
+        }
+        Safetensors.write(file, parameterEntries(""), meta);
+    }
+
+    /** A classifier read by {@link #load}, with the noising process and metadata of its file. */
+    public record Loaded(NoisyClassifier classifier, GaussianDiffusion diffusion, Map<String, String> metadata)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            classifier.close();
+        }
+    }
+
+    /**
+     * The classifier {@link #save} wrote to {@code file}, built on {@code ctx}; every tensor is
+     * checked (present, of the configuration's shape, finite) as it is copied in.
+     *
+     * @throws IOException naming the file and what is wrong with it
+     */
+    public static Loaded load(Context ctx, Path file) throws IOException {
+        Objects.requireNonNull(ctx, "ctx");
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = c.metadata();
+        if (!FORMAT.equals(meta.get("format")) || !FORMAT_VERSION.equals(meta.get("format_version"))) {
+            throw new IOException(file + ": not a noise-conditional classifier (format " + meta.get("format") + ", version "
+                    + meta.get("format_version") + "; expected " + FORMAT + " " + FORMAT_VERSION + ")");
+        }
+        UNetConfig config;
+        GaussianDiffusion diffusion;
+        try {
+            config = UNetConfig.fromMetadata(meta);
+            diffusion = GaussianDiffusion.fromMetadata(meta);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        NoisyClassifier net;
+        try {
+            net = new NoisyClassifier(ctx, config, 0);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+        try {
+            net.loadParameters(c.tensors(), "", file.toString());
+            return new Loaded(net, diffusion, Map.copyOf(meta));
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw e;
+        }
     }
 }

@@ -2,14 +2,12 @@ package org.diffusion4j.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.io.Safetensors;
-import org.diffusion4j.nn.Param;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 
@@ -120,18 +118,6 @@ public final class Checkpoint {
         if (!config.sameArchitecture(model.config())) {
             throw new IOException(file + ": checkpoint of " + config + " does not fit " + model.config());
         }
-        String prefix = ema ? "ema." : "model.";
-        for (Param p : model.parameters()) {
-            Safetensors.Entry e = contents.tensors().get(prefix + p.name());
-            if (e == null) {
-                throw new IOException(file + ": checkpoint lacks tensor \"" + prefix + p.name() + "\"");
-            }
-            long[] want = Arrays.stream(p.value().shape()).asLongStream().toArray();
-            if (!Arrays.equals(want, e.shape())) {
-                throw new IOException(file + ": tensor \"" + prefix + p.name() + "\" has shape " + Arrays.toString(e.shape())
-                        + ", the model needs " + Arrays.toString(want));
-            }
-            p.value().copyFrom(e.data());
-        }
+        model.loadParameters(contents.tensors(), ema ? "ema." : "model.", file + ": checkpoint");
     }
 }

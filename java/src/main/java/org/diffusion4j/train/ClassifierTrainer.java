@@ -52,6 +52,17 @@ public final class ClassifierTrainer implements AutoCloseable {
             }
         }
 
+        /** The learning rate of step {@code step} of a run of {@code totalSteps}: linear warm-up, then cosine decay to 0. */
+        public float learningRate(long step, long totalSteps) {
+            double lr = learningRate;
+            if (step < warmupSteps) {
+                return (float) (lr * (step + 1) / warmupSteps);
+            }
+            long decay = Math.max(1, totalSteps - warmupSteps);
+            double f = Math.min(1.0, (double) (step - warmupSteps) / decay);
+            return (float) (lr * 0.5 * (1 + Math.cos(Math.PI * f)));
+        }
+
         /** Batch 128, lr 5e-3, weight decay 0.01 (PyTorch's AdamW default), 100 warm-up steps: the Fashion-MNIST run. */
         public static Config defaults(int epochs, long seed) {
             return new Config(128, 5e-3f, 0.01f, 100, epochs, seed);
@@ -118,13 +129,7 @@ public final class ClassifierTrainer implements AutoCloseable {
 
     /** The learning rate of the next step: linear warm-up, then cosine decay to 0 at the run's last step. */
     public float learningRate() {
-        double lr = config.learningRate();
-        if (step < config.warmupSteps()) {
-            return (float) (lr * (step + 1) / config.warmupSteps());
-        }
-        long decay = Math.max(1, totalSteps - config.warmupSteps());
-        double f = Math.min(1.0, (double) (step - config.warmupSteps()) / decay);
-        return (float) (lr * 0.5 * (1 + Math.cos(Math.PI * f)));
+        return config.learningRate(step, totalSteps);
     }
 
     /**

@@ -83,7 +83,12 @@ class ClosedFormSamplerTest {
             plan[k] = new StepCoefficients(c.timestep(), c.alphaBar(), c.alphaBarPrev(), c.x0FromXt(), c.x0FromOut(),
                     c.epsFromXt(), c.epsFromOut(), c.coefX0(), c.coefXt(), c.coefEps(), 0.0);
         }
-        Sampler noNoise = new Sampler(right.diffusion(), 0, false, plan) {};
+        Sampler noNoise = new Sampler(right.diffusion(), 0, false, plan) {
+            @Override
+            public GuidanceForm guidanceForm() {
+                return GuidanceForm.SCORE;
+            }
+        };
         float[] x;
         try (Context ctx = Context.create(Device.cpu())) {
             x = GaussianData.sampleByHand(ctx, noNoise, GaussianData.model(LINEAR, ModelOutput.EPSILON), SHAPE,
