@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code d4j} command line: a thin shell over the library, on picocli. Subcommands info,
- * forward, train, sample, train-classifier; {@code --help} on each, {@code --version}.
+ * forward, train, sample, train-classifier, train-noisy-classifier, evaluate; {@code --help} on each, {@code --version}.
  * Exit status: 0 success, 1 failure (a missing file or device, a native error, a refused
  * overwrite), 2 bad usage (an unknown option, a value out of range).
  */
@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         versionProvider = D4j.Version.class, sortOptions = false, usageHelpAutoWidth = true,
         description = "Train and sample diffusion models on the diffusion4j library.",
         subcommands = {InfoCommand.class, ForwardCommand.class, TrainCommand.class, SampleCommand.class,
-            TrainClassifierCommand.class, EvaluateCommand.class},
+            TrainClassifierCommand.class, TrainNoisyClassifierCommand.class, EvaluateCommand.class},
         footer = {"", "Exit status: 0 success, 1 failure, 2 bad usage. 'd4j <command> --help' describes a command."})
 public final class D4j implements Callable<Integer> {
     @Spec

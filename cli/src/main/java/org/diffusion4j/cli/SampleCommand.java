@@ -13,8 +13,11 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
+import org.diffusion4j.diffusion.ClassifierGuidance;
+import org.diffusion4j.diffusion.SampleNoise;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.io.ImageGrid;
+import org.diffusion4j.nn.NoisyClassifier;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.Checkpoint;
@@ -49,6 +52,9 @@ final class SampleCommand implements Callable<Integer> {
     @Mixin
     SamplerOptions sampling;
 
+    @Mixin
+    GuidanceClassifierOptions classifierOptions;
+
     @Option(names = "--labels", paramLabel = "L", description = "all, or labels separated by commas (0,3,9): a grid row each.")
     String labels = "all";
 
@@ -76,6 +82,7 @@ final class SampleCommand implements Callable<Integer> {
         Check.atLeast(spec, "--per-label", perLabel, 1);
         Check.atLeast(spec, "--count", count, 1);
         sampling.validate(spec);
+        classifierOptions.validate(spec);
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Device device = D4j.parseDevice(deviceName);
@@ -83,36 +90,50 @@ final class SampleCommand implements Callable<Integer> {
         Path dir = D4j.outputDir(outDir);
         Sampler sampler = sampling.build(spec, checkpoint.diffusion()); // the process the model was trained with
         UNetConfig config = checkpoint.config();
-        List<String> names = className(checkpoint, config);
         boolean ema = !raw;
-        int[] labels = config.classes() == 0 ? null : parseLabels(this.labels, config.classes());
-        if (config.classes() == 0 && spec.commandLine().getParseResult().hasMatchedOption("--labels")) {
-            throw new IllegalArgumentException("--labels: this checkpoint is unconditional (no classes); use --count");
-        }
-        int n = labels == null ? count : labels.length * perLabel;
-        int[] y = null;
-        if (labels != null) {
-            y = new int[n];
-            for (int i = 0; i < n; i++) {
-                y[i] = labels[i / perLabel];
-            }
-        }
         int size = config.imageSize();
         int ch = config.channels();
-        out.printf("sampling %d %d×%d×%d images%s with %s, %s weights, seed %d, from step %d%n", n, size, size, ch,
-                labels == null ? "" : " (" + perLabel + " per label)", sampler, ema ? "EMA" : "raw", seed, checkpoint.step());
         float[] images;
-        try (Context ctx = Context.create(device); UNet net = new UNet(ctx, config)) {
+        int n;
+        int[] y;
+        int[] labels;
+        List<String> names;
+        try (Context ctx = Context.create(device); UNet net = new UNet(ctx, config);
+                NoisyClassifier.Loaded classifier = classifierOptions.load(ctx, checkpoint.diffusion(), size, ch,
+                        config.classes())) {
+            // the labels a conditional model takes, or those an unconditional one is guided to
+            int classes = config.classes() > 0 ? config.classes() : classifier == null ? 0 : classifier.classifier().classes();
+            names = config.classes() > 0 || classifier == null ? className(checkpoint.classNames(), config, classes)
+                    : className(classNames(classifier), config, classes);
+            labels = classes == 0 ? null : parseLabels(this.labels, classes);
+            if (classes == 0 && spec.commandLine().getParseResult().hasMatchedOption("--labels")) {
+                throw new IllegalArgumentException("--labels: this checkpoint is unconditional (no classes); use --count, "
+                        + "or --classifier to guide it towards labels");
+            }
+            n = labels == null ? count : labels.length * perLabel;
+            y = null;
+            if (labels != null) {
+                y = new int[n];
+                for (int i = 0; i < n; i++) {
+                    y[i] = labels[i / perLabel];
+                }
+            }
+            ClassifierGuidance guidance = classifier == null ? null
+                    : new ClassifierGuidance(classifier.classifier()::inputGradient, classifierOptions.scale, y);
+            out.printf("sampling %d %d×%d×%d images%s with %s%s, %s weights, seed %d, from step %d%n", n, size, size, ch,
+                    labels == null ? "" : " (" + perLabel + " per label)", sampler,
+                    guidance == null ? "" : ", classifier guidance s = " + classifierOptions.scale + " (" + classifierOptions.file
+                            + ")", ema ? "EMA" : "raw", seed, checkpoint.step());
             checkpoint.loadWeights(net, ema);
             long t0 = System.nanoTime();
             Progress progress = new Progress(out, quiet);
-            try (Tensor x = sampler.sample(ctx, net, new int[] {n, size, size, ch}, y, seed,
-                    quiet ? null : (done, total, t, xs) -> {
+            try (Tensor x = sampler.sample(ctx, net, new int[] {n, size, size, ch}, config.classes() > 0 ? y : null,
+                    SampleNoise.of(seed, n), quiet ? null : (done, total, t, xs) -> {
                         if (done % 10 == 0 || done == total) {
                             progress.report(String.format("  step %d/%d", done, total), (double) done / total, "(t = " + t + ")");
                         }
                         return true;
-                    })) {
+                    }, guidance)) {
                 images = x.toArray();
             }
             out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -135,16 +156,20 @@ final class SampleCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The checkpoint's class names, Fashion-MNIST's for a 10-class 28×28 grey model that names none, else "class N". */
-    private static List<String> className(Checkpoint c, UNetConfig config) {
-        List<String> names = c.classNames();
-        if (names.size() == config.classes()) {
-            return names;
+    /** The recorded class names when there is one per class, Fashion-MNIST's for 10 classes of 28×28 grey, else "class N". */
+    private static List<String> className(List<String> recorded, UNetConfig config, int classes) {
+        if (recorded.size() == classes) {
+            return recorded;
         }
-        if (config.classes() == FashionMnist.CLASSES.size() && config.imageSize() == 28 && config.channels() == 1) {
+        if (classes == FashionMnist.CLASSES.size() && config.imageSize() == 28 && config.channels() == 1) {
             return FashionMnist.CLASSES;
         }
-        return IntStream.range(0, config.classes()).mapToObj(i -> "class " + i).toList();
+        return IntStream.range(0, classes).mapToObj(i -> "class " + i).toList();
+    }
+
+    private static List<String> classNames(NoisyClassifier.Loaded c) {
+        String names = c.metadata().get(Checkpoint.CLASS_NAMES);
+        return names == null || names.isEmpty() ? List.of() : List.of(names.split("\n", -1));
     }
 
     private static int[] parseLabels(String s, int classes) {

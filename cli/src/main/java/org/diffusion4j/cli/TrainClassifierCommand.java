@@ -7,13 +7,12 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
-import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
-import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.nn.FeatureNet;
 import org.diffusion4j.nn.FeatureNetConfig;
 import org.diffusion4j.train.ClassifierTrainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,14 +31,8 @@ final class TrainClassifierCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR", description = {"Training images: Fashion-MNIST IDX files (the train "
-            + "split), or a folder of same-size square images with one subfolder per class."})
-    Path data = FashionMnist.DEFAULT_DIR;
-
-    @Option(names = "--test-data", paramLabel = "DIR", description = {"Held-out images, the same kinds as --data "
-            + "(for Fashion-MNIST its t10k split). Default: the t10k split of --data when --data holds Fashion-MNIST; "
-            + "required for a folder."})
-    Path testData;
+    @Mixin
+    ClassifierDataOptions dataOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Where to write the network (an existing file is never "
             + "overwritten unless --force).")
@@ -86,32 +79,13 @@ final class TrainClassifierCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         D4j.printBackends(o);
         Device dev = D4j.parseDevice(device);
-        ImageDataset train = load(data, FashionMnist.Split.TRAIN);
-        ImageDataset test;
-        if (testData != null) {
-            test = load(testData, FashionMnist.Split.TEST);
-        } else if (train instanceof FashionMnist) {
-            test = FashionMnist.load(data, FashionMnist.Split.TEST);
-        } else {
-            throw new IllegalArgumentException("--data " + data + " is a folder of images: give the held-out images with "
-                    + "--test-data");
-        }
-        if (train.classNames().isEmpty()) {
-            throw new IllegalArgumentException("--data " + data + ": the images have no classes (a classifier needs one "
-                    + "subfolder per class)");
-        }
-        if (train.height() != train.width()) {
-            throw new IllegalArgumentException("--data: the images are " + train.width() + "×" + train.height()
-                    + "; the feature network takes square images");
-        }
-        if (!test.classNames().equals(train.classNames())) {
-            throw new IllegalArgumentException("--test-data has classes " + test.classNames() + " but --data has "
-                    + train.classNames());
-        }
+        ClassifierDataOptions.Loaded loaded = dataOptions.load();
+        ImageDataset train = loaded.train();
+        ImageDataset test = loaded.test();
         FeatureNetConfig config = FeatureNetConfig.small(train.height(), train.channels(), train.classNames().size());
         ClassifierTrainer.Config cfg = new ClassifierTrainer.Config(batch, (float) lr, (float) weightDecay, warmup, epochs,
                 seed);
-        String dataName = describe(train, data, "train") + "; " + describe(test, testData == null ? data : testData, "test");
+        String dataName = loaded.description();
         o.printf("data: %s%n", dataName);
         o.printf("training %s on %s: %s%n", config, dev, cfg);
         o.flush();
@@ -144,21 +118,5 @@ final class TrainClassifierCommand implements Callable<Integer> {
             o.println("wrote " + out.toAbsolutePath() + " (" + Files.size(out) + " bytes)");
         }
         return 0;
-    }
-
-    private static String describe(ImageDataset d, Path dir, String split) {
-        String kind = d instanceof FashionMnist ? "Fashion-MNIST " + split : "images";
-        return kind + " (" + d.size() + ") from " + dir;
-    }
-
-    /** Fashion-MNIST's {@code split} when {@code dir} holds its IDX files, else a folder of images. */
-    private static ImageDataset load(Path dir, FashionMnist.Split split) throws IOException {
-        String prefix = split == FashionMnist.Split.TRAIN ? "train" : "t10k";
-        if (Files.isRegularFile(dir.resolve(prefix + "-images-idx3-ubyte.gz"))
-                || Files.isRegularFile(dir.resolve(prefix + "-images-idx3-ubyte"))
-                || (dir.equals(FashionMnist.DEFAULT_DIR) && !Files.exists(dir))) {
-            return FashionMnist.load(dir, split); // for the missing default, its error says which package to install
-        }
-        return ImageFolder.load(dir);
     }
 }

@@ -79,13 +79,14 @@ final class TrainCommand implements Callable<Integer> {
             seed = resumed(spec, "--seed", seed, Long.parseLong(c.metadata().getOrDefault("seed", "0")));
             diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--variance/--loss/--min-snr-gamma", diffusion,
                     c.diffusion());
-            resumed(spec, "--base/--dropout/--variance", config.toMetadata(), c.config().toMetadata());
+            resumed(spec, "--base/--dropout/--variance/--unconditional", config.toMetadata(), c.config().toMetadata());
             config = c.config();
         }
         TrainConfig cfg = o.trainConfig(seed);
-        boolean conditional = !data.classNames().isEmpty();
+        boolean conditional = config.classes() > 0;
         out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
-                conditional ? data.classNames().size() + " classes" : "no classes (unconditional)");
+                conditional ? data.classNames().size() + " classes" : data.classNames().isEmpty() ? "no classes (unconditional)"
+                        : data.classNames().size() + " classes, ignored (unconditional)");
         out.printf("training %s%n  with %s on %s: batch %d × %d, lr %g (warm-up %d, %s), EMA %s, %s%n", config, diffusion,
                 device, cfg.batchSize(), cfg.accumulation(), cfg.lr(), cfg.warmupSteps(), o.lrDecay, cfg.emaDecay(),
                 o.steps != null ? o.steps + " steps" : o.minutes() + " minutes");

@@ -112,6 +112,10 @@ final class TrainOptions {
     @Option(names = "--dropout", paramLabel = "P", description = "Dropout probability in the residual blocks, in [0, 1).")
     double dropout = 0;
 
+    @Option(names = "--unconditional", description = "Ignore the data's classes: an unconditional model (to be steered "
+            + "by a classifier with d4j sample --classifier, or sampled as is).")
+    boolean unconditional;
+
     // --- where to run, what to print ---
 
     @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
@@ -194,9 +198,10 @@ final class TrainOptions {
         return variance.equals("learned");
     }
 
-    /** The small U-Net preset sized for the data, with variance channels for --variance learned. */
+    /** The small U-Net preset sized for the data (no classes with --unconditional), with variance channels for --variance learned. */
     UNetConfig unetConfig(ImageDataset data) {
-        return UNetConfig.small(data.height(), data.channels(), data.classNames().size(), base).withDropout((float) dropout)
+        return UNetConfig.small(data.height(), data.channels(), unconditional ? 0 : data.classNames().size(), base)
+                .withDropout((float) dropout)
                 .withLearnedVariance(learned());
     }
 

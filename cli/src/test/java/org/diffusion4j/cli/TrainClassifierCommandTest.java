@@ -28,7 +28,7 @@ class TrainClassifierCommandTest {
     Path dir;
 
     /** 8×8 grey images: class "top" bright in rows 0..3, "bottom" in rows 4..7, plus noise. */
-    private static Path folder(Path root, int perClass, long seed) throws IOException {
+    static Path folder(Path root, int perClass, long seed) throws IOException {
         SplittableRandom r = new SplittableRandom(seed);
         for (String c : new String[] {"bottom", "top"}) {
             Files.createDirectories(root.resolve(c));

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import org.diffusion4j.Context;
 import org.diffusion4j.Seeds;
 import org.diffusion4j.Tensor;
@@ -140,11 +141,13 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
 
     /**
      * Trains for the config's epochs over {@code train} (each ⌊size / batch⌋ steps), measuring the
-     * accuracy on up to {@code testImages} of {@code test} at {@link #reportTimesteps} after each.
+     * accuracy on up to {@code testImages} of {@code test} at {@link #reportTimesteps} after each
+     * (told to {@code onEpoch}, or null); {@code listener} hears every 50 steps.
      *
      * @throws IllegalArgumentException when a data set does not fit the classifier (size, channels, classes)
      */
-    public List<Epoch> fit(ImageDataset train, ImageDataset test, int testImages, ClassifierTrainer.Listener listener) {
+    public List<Epoch> fit(ImageDataset train, ImageDataset test, int testImages, ClassifierTrainer.Listener listener,
+            Consumer<Epoch> onEpoch) {
         ClassifierTrainer.Listener l = listener == null ? ClassifierTrainer.Listener.NONE : listener;
         check(net.config(), train, "training");
         check(net.config(), test, "test");
@@ -188,7 +191,11 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
                 for (int i = 0; i < ts.length; i++) {
                     acc[i] = accuracyAt(ctx, net, diffusion, test, testImages, ts[i], config.seed());
                 }
-                epochs.add(new Epoch(e + 1, step, trainLoss, ts.clone(), acc, (System.nanoTime() - start) / 1e9));
+                Epoch done = new Epoch(e + 1, step, trainLoss, ts.clone(), acc, (System.nanoTime() - start) / 1e9);
+                epochs.add(done);
+                if (onEpoch != null) {
+                    onEpoch.accept(done);
+                }
             }
         }
         return List.copyOf(epochs);
