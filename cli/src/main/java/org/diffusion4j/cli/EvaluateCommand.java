@@ -28,6 +28,7 @@ import org.diffusion4j.eval.ImageClassifier;
 import org.diffusion4j.eval.SampleScores;
 import org.diffusion4j.eval.VariationalBound;
 import org.diffusion4j.nn.FeatureNet;
+import org.diffusion4j.nn.NoisyClassifier;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.train.Checkpoint;
 import picocli.CommandLine.Command;
@@ -106,6 +107,15 @@ final class EvaluateCommand implements Callable<Integer> {
             + "DDPM's fast sampling), e.g. 25,50,100,1000 (ignores the sampler options but --guidance and --no-clip).")
     int[] ddpmSteps;
 
+    @Option(names = "--guidance-classifier", paramLabel = "FILE", description = "Classifier guidance: a noisy classifier "
+            + "(d4j train-noisy-classifier) steering the sampler option's samples towards cycling labels, also for an "
+            + "unconditional checkpoint; one row per --classifier-scales value.")
+    Path guidanceClassifier;
+
+    @Option(names = "--classifier-scales", paramLabel = "S,...", split = ",", description = "Classifier guidance scales, a "
+            + "row each (with --guidance-classifier).")
+    double[] classifierScales = {1.0};
+
     @Option(names = "--out", paramLabel = "DIR", description = "Where results.csv and results.md go.")
     Path outDir = Path.of("out/fashion-mnist/eval");
 
@@ -127,6 +137,16 @@ final class EvaluateCommand implements Callable<Integer> {
         if ((bpd || ddimTable || ddpmSteps != null) && checkpointFile == null) {
             throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : ddimTable ? "--ddim-table" : "--ddpm-steps")
                     + " needs --checkpoint");
+        }
+        if (guidanceClassifier != null && (checkpointFile == null || ddimTable || ddpmSteps != null)) {
+            throw new ParameterException(spec.commandLine(), "--guidance-classifier needs --checkpoint and scores the "
+                    + "sampler options' sampler (not --ddim-table or --ddpm-steps)");
+        }
+        if (guidanceClassifier == null && spec.commandLine().getParseResult().hasMatchedOption("--classifier-scales")) {
+            throw new ParameterException(spec.commandLine(), "--classifier-scales needs --guidance-classifier");
+        }
+        for (double sc : classifierScales) {
+            Check.nonNegative(spec, "--classifier-scales", sc);
         }
         if (ddpmSteps != null) {
             for (int st : ddpmSteps) {
@@ -179,9 +199,26 @@ final class EvaluateCommand implements Callable<Integer> {
         GaussianDiffusion diffusion = c.diffusion();
         int size = c.config().imageSize();
         int[] shape = {size, size, c.config().channels()};
-        int[] labels = Generation.cyclingLabels(n, c.config().classes());
-        try (UNet net = new UNet(ctx, c.config())) {
+        int modelClasses = c.config().classes();
+        try (UNet net = new UNet(ctx, c.config()); NoisyClassifier.Loaded steer = guidanceClassifier == null ? null
+                : GuidanceClassifierOptions.load(ctx, guidanceClassifier, "--guidance-classifier", diffusion, size,
+                        c.config().channels(), modelClasses)) {
+            int[] labels = Generation.cyclingLabels(n, modelClasses > 0 ? modelClasses
+                    : steer == null ? 0 : steer.classifier().classes());
             c.loadWeights(net, !raw);
+            if (steer != null) {
+                Sampler s = sampling.build(spec, diffusion);
+                for (double scale : classifierScales) {
+                    long t0 = System.nanoTime();
+                    String what = describe(s) + " s=" + trim(scale);
+                    float[][] images = Generation.sample(ctx, net, s, n, shape, labels, modelClasses > 0,
+                            steer.classifier()::inputGradient, scale, seed, batch, (done, total) -> {
+                                progress.report(String.format("%s: %d/%d images", what, done, total), (double) done / total, "");
+                                return true;
+                            });
+                    addRow(ev, rows, notes, out, dir, what, images, labels, t0);
+                }
+            }
             List<Sampler> samplers = new ArrayList<>();
             if (ddimTable) {
                 for (int s : new int[] {10, 20, 50, 100}) {
@@ -207,7 +244,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     samplers.add(new DdpmSampler(diffusion, st, Spacing.LINSPACE, sampling.guidance, !sampling.noClip));
                 }
             }
-            if (!ddimTable && ddpmSteps == null) {
+            if (!ddimTable && ddpmSteps == null && steer == null) {
                 samplers.add(sampling.build(spec, diffusion));
             }
             for (Sampler s : samplers) {
@@ -216,12 +253,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     progress.report(String.format("%s: %d/%d images", describe(s), done, total), (double) done / total, "");
                     return true;
                 });
-                SampleScores sc = ev.score(images, labels, seed);
-                rows.add(new Row(describe(s), sc, (System.nanoTime() - t0) / 1e9));
-                out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f%n", describe(s), sc.fid(),
-                        sc.floorFid(), sc.accuracy(), sc.precision(), sc.recall());
-                out.flush();
-                writeTables(dir, rows, notes);
+                addRow(ev, rows, notes, out, dir, describe(s), images, labels, t0);
             }
             if (bpd) {
                 ImageDataset test = loadTest(testData);
@@ -249,6 +281,17 @@ final class EvaluateCommand implements Callable<Integer> {
                 out.println(note);
             }
         }
+    }
+
+    /** Scores one row's images, prints it and rewrites the tables. */
+    private void addRow(Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out, Path dir, String what,
+            float[][] images, int[] labels, long t0) throws IOException {
+        SampleScores sc = ev.score(images, labels, seed);
+        rows.add(new Row(what, sc, (System.nanoTime() - t0) / 1e9));
+        out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f%n", what, sc.fid(), sc.floorFid(),
+                sc.accuracy(), sc.precision(), sc.recall());
+        out.flush();
+        writeTables(dir, rows, notes);
     }
 
     private static String describe(Sampler s) {

@@ -36,22 +36,25 @@ final class GuidanceClassifierOptions {
      */
     NoisyClassifier.Loaded load(Context ctx, GaussianDiffusion model, int imageSize, int channels, int modelClasses)
             throws IOException {
-        if (file == null) {
-            return null;
-        }
+        return file == null ? null : load(ctx, file, "--classifier", model, imageSize, channels, modelClasses);
+    }
+
+    /** The classifier in {@code file} (given as {@code option}), frozen, checked as {@link #load(Context, GaussianDiffusion, int, int, int)} says. */
+    static NoisyClassifier.Loaded load(Context ctx, Path file, String option, GaussianDiffusion model, int imageSize,
+            int channels, int modelClasses) throws IOException {
         NoisyClassifier.Loaded c = NoisyClassifier.load(ctx, file);
         try {
             if (!c.diffusion().schedule().equals(model.schedule())) {
-                throw new IllegalArgumentException("--classifier " + file + " was trained under " + c.diffusion().schedule()
+                throw new IllegalArgumentException(option + " " + file + " was trained under " + c.diffusion().schedule()
                         + " but the checkpoint's schedule is " + model.schedule() + "; guidance needs the same noise levels");
             }
             var cc = c.classifier().config();
             if (cc.imageSize() != imageSize || cc.channels() != channels) {
-                throw new IllegalArgumentException("--classifier " + file + " takes " + cc.imageSize() + "×" + cc.imageSize()
+                throw new IllegalArgumentException(option + " " + file + " takes " + cc.imageSize() + "×" + cc.imageSize()
                         + "×" + cc.channels() + " images but the checkpoint makes " + imageSize + "×" + imageSize + "×" + channels);
             }
             if (modelClasses > 0 && modelClasses != cc.classes()) {
-                throw new IllegalArgumentException("--classifier " + file + " has " + cc.classes() + " classes but the "
+                throw new IllegalArgumentException(option + " " + file + " has " + cc.classes() + " classes but the "
                         + "checkpoint " + modelClasses);
             }
             c.classifier().setFrozen(true);

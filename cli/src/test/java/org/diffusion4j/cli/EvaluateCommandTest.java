@@ -7,6 +7,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.diffusion4j.Context;
+import org.diffusion4j.Device;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.nn.NoisyClassifier;
+import org.diffusion4j.nn.Param;
+import org.diffusion4j.nn.UNetConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,6 +77,36 @@ class EvaluateCommandTest {
         assertTrue(Files.readString(eval.resolve("results.md")).contains("bits/dim over 4 test images"));
         assertEquals(2, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
             "--ddpm-steps", "2000", "--out", eval.toString(), "--device", "cpu", "--quiet"}), "S above T");
+    }
+
+    /** An unconditional checkpoint steered by a (random, so non-zero-gradient) noisy classifier: a row per scale. */
+    @Test
+    void scoresClassifierGuidanceAtEachScale() throws IOException {
+        Path out = dir.resolve("uncond");
+        assertEquals(0, D4j.run(new String[] {"train", "--steps", "2", "--batch", "2", "--base", "8", "--unconditional",
+            "--out", out.toString(), "--device", "cpu", "--quiet"}));
+        Path classifier = dir.resolve("noisy.safetensors");
+        try (Context ctx = Context.create(Device.cpu());
+                NoisyClassifier c = new NoisyClassifier(ctx, UNetConfig.small(28, 1, 10, 8), 3)) {
+            for (Param p : c.parameters()) {
+                p.value().fillNormal(p.name().endsWith("gamma") ? 1f : 0f, 0.2f);
+            }
+            c.save(classifier, GaussianDiffusion.of(NoiseSchedule.linear(1000)), Map.of());
+        }
+        Path eval = dir.resolve("eval-guided");
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--n", "10", "--steps", "2", "--guidance-classifier", classifier.toString(), "--classifier-scales", "0,50",
+            "--out", eval.toString(), "--device", "cpu", "--quiet"}));
+        List<String> csv = Files.readAllLines(eval.resolve("results.csv"));
+        assertEquals(3, csv.size(), String.join("\n", csv));
+        assertTrue(csv.get(1).startsWith("\"DDIM S=2 eta=0 w=3 s=0\""), csv.get(1));
+        assertTrue(csv.get(2).startsWith("\"DDIM S=2 eta=0 w=3 s=50\""), csv.get(2));
+        assertTrue(!csv.get(1).split(",")[2].equals(csv.get(2).split(",")[2]), "guidance changes the samples: " + csv);
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--classifier-scales", "1", "--out", eval.toString(), "--device", "cpu", "--quiet"}), "scales need a classifier");
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--checkpoint", out.resolve("checkpoint.safetensors").toString(),
+            "--guidance-classifier", classifier.toString(), "--classifier-scales", "-1", "--out", eval.toString(),
+            "--device", "cpu", "--quiet"}), "a negative scale");
     }
 
     @Test

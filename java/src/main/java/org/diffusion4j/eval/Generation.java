@@ -3,6 +3,8 @@ package org.diffusion4j.eval;
 import java.util.Objects;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
+import org.diffusion4j.diffusion.ClassifierGradient;
+import org.diffusion4j.diffusion.ClassifierGuidance;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.SampleNoise;
 import org.diffusion4j.diffusion.Sampler;
@@ -40,7 +42,20 @@ public final class Generation {
      */
     public static float[][] sample(Context ctx, Denoiser model, Sampler sampler, int n, int[] shape, int[] labels, long seed,
             int batch, Progress progress) {
+        return sample(ctx, model, sampler, n, shape, labels, true, null, 0, seed, batch, progress);
+    }
+
+    /**
+     * As {@link #sample(Context, Denoiser, Sampler, int, int[], int[], long, int, Progress)} with
+     * classifier guidance at {@code scale} towards {@code labels} (classifier null: none); the
+     * model is given the labels only when {@code modelTakesLabels} (an unconditional model is not).
+     */
+    public static float[][] sample(Context ctx, Denoiser model, Sampler sampler, int n, int[] shape, int[] labels,
+            boolean modelTakesLabels, ClassifierGradient classifier, double scale, long seed, int batch, Progress progress) {
         Objects.requireNonNull(sampler, "sampler");
+        if (classifier != null && labels == null) {
+            throw new IllegalArgumentException("classifier guidance needs labels to steer towards");
+        }
         if (n < 1 || batch < 1) {
             throw new IllegalArgumentException("n " + n + " and batch " + batch + " must be >= 1");
         }
@@ -49,8 +64,9 @@ public final class Generation {
         for (int start = 0; start < n; start += batch) {
             int b = Math.min(batch, n - start);
             int[] y = labels == null ? null : java.util.Arrays.copyOfRange(labels, start, start + b);
-            try (Tensor x = sampler.sample(ctx, model, new int[] {b, shape[0], shape[1], shape[2]}, y,
-                    SampleNoise.range(seed, start, b), null)) {
+            ClassifierGuidance guidance = classifier == null ? null : new ClassifierGuidance(classifier, scale, y);
+            try (Tensor x = sampler.sample(ctx, model, new int[] {b, shape[0], shape[1], shape[2]}, modelTakesLabels ? y : null,
+                    SampleNoise.range(seed, start, b), null, guidance)) {
                 float[] v = x.toArray();
                 for (int i = 0; i < b; i++) {
                     out[start + i] = java.util.Arrays.copyOfRange(v, i * per, (i + 1) * per);
