@@ -34,6 +34,9 @@ final class TrainClassifierCommand implements Callable<Integer> {
     @Mixin
     ClassifierDataOptions dataOptions;
 
+    @Mixin
+    ClassifierTrainingOptions.FeatureNetDefaults training;
+
     @Option(names = "--out", paramLabel = "FILE", description = "Where to write the network (an existing file is never "
             + "overwritten unless --force).")
     Path out = Path.of("out/feature-net.safetensors");
@@ -41,56 +44,26 @@ final class TrainClassifierCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace --out if it exists.")
     boolean force;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set.")
-    int epochs = 6;
-
-    @Option(names = "--batch", paramLabel = "N", description = "Images per step.")
-    int batch = 128;
-
-    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate (linear warm-up, then cosine decay "
-            + "to 0 at the last step).")
-    double lr = 5e-3;
-
-    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW weight decay.")
-    double weightDecay = 0.01;
-
-    @Option(names = "--warmup", paramLabel = "N", description = "Steps of linear learning-rate warm-up.")
-    int warmup = 100;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of the initial weights and the data order.")
-    long seed = 0;
-
-    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
-    String device = "best";
-
-    @Option(names = "--quiet", description = "No progress lines (the per-epoch lines stay).")
-    boolean quiet;
-
     @Override
     public Integer call() throws IOException {
-        Check.atLeast(spec, "--epochs", epochs, 1);
-        Check.atLeast(spec, "--batch", batch, 1);
-        Check.positive(spec, "--lr", lr);
-        Check.nonNegative(spec, "--weight-decay", weightDecay);
-        Check.atLeast(spec, "--warmup", warmup, 0);
+        training.validate(spec);
         if (Files.exists(out) && !force) {
             throw new IllegalStateException(out + " exists; --force replaces it, or choose another --out");
         }
         PrintWriter o = spec.commandLine().getOut();
         D4j.printBackends(o);
-        Device dev = D4j.parseDevice(device);
+        Device dev = D4j.parseDevice(training.device);
         ClassifierDataOptions.Loaded loaded = dataOptions.load();
         ImageDataset train = loaded.train();
         ImageDataset test = loaded.test();
         FeatureNetConfig config = FeatureNetConfig.small(train.height(), train.channels(), train.classNames().size());
-        ClassifierTrainer.Config cfg = new ClassifierTrainer.Config(batch, (float) lr, (float) weightDecay, warmup, epochs,
-                seed);
+        ClassifierTrainer.Config cfg = training.config();
         String dataName = loaded.description();
         o.printf("data: %s%n", dataName);
         o.printf("training %s on %s: %s%n", config, dev, cfg);
         o.flush();
-        Progress progress = new Progress(o, quiet);
-        try (Context ctx = Context.create(dev, seed); FeatureNet net = new FeatureNet(ctx, config, seed);
+        Progress progress = new Progress(o, training.quiet);
+        try (Context ctx = Context.create(dev, training.seed); FeatureNet net = new FeatureNet(ctx, config, training.seed);
                 ClassifierTrainer trainer = new ClassifierTrainer(ctx, net, cfg)) {
             ClassifierTrainer.Summary summary = trainer.fit(train, test, new ClassifierTrainer.Listener() {
                 @Override
@@ -103,7 +76,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
 
                 @Override
                 public void onEpoch(ClassifierTrainer.Epoch e) {
-                    o.printf("epoch %d/%d: train loss %.4f, test accuracy %.4f (%d steps, %.0f s)%n", e.epoch(), epochs,
+                    o.printf("epoch %d/%d: train loss %.4f, test accuracy %.4f (%d steps, %.0f s)%n", e.epoch(), training.epochs,
                             e.trainLoss(), e.testAccuracy(), e.steps(), e.seconds());
                     o.flush();
                 }
@@ -113,7 +86,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
                 Files.createDirectories(parent);
             }
             trainer.save(out, train.classNames(), dataName, summary);
-            o.printf("trained %d epochs in %.1f minutes; test accuracy %.4f%n", epochs, summary.seconds() / 60,
+            o.printf("trained %d epochs in %.1f minutes; test accuracy %.4f%n", training.epochs, summary.seconds() / 60,
                     summary.testAccuracy());
             o.println("wrote " + out.toAbsolutePath() + " (" + Files.size(out) + " bytes)");
         }

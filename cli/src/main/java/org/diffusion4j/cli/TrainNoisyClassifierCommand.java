@@ -38,6 +38,9 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
     @Mixin
     ClassifierDataOptions dataOptions;
 
+    @Mixin
+    ClassifierTrainingOptions.NoisyDefaults training;
+
     @Option(names = "--out", paramLabel = "FILE", description = "Where to write the classifier (an existing file is never "
             + "overwritten unless --force).")
     Path out = Path.of("out/noisy-classifier.safetensors");
@@ -55,42 +58,12 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
     @Option(names = "--base", paramLabel = "C", description = "Base channels of the classifier's U-Net half (a multiple of 8).")
     int base = 32;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set.")
-    int epochs = 2;
-
-    @Option(names = "--batch", paramLabel = "N", description = "Images per step.")
-    int batch = 64;
-
-    @Option(names = "--lr", paramLabel = "LR", description = "AdamW peak learning rate (linear warm-up, then cosine decay "
-            + "to 0 at the last step).")
-    double lr = 1e-3;
-
-    @Option(names = "--weight-decay", paramLabel = "WD", description = "AdamW weight decay.")
-    double weightDecay = 0.01;
-
-    @Option(names = "--warmup", paramLabel = "N", description = "Steps of linear learning-rate warm-up.")
-    int warmup = 100;
-
     @Option(names = "--test-images", paramLabel = "N", description = "Held-out images of the accuracy at each reported t.")
     int testImages = 2000;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of the initial weights, the data order, timesteps "
-            + "and noise.")
-    long seed = 0;
-
-    @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
-    String device = "best";
-
-    @Option(names = "--quiet", description = "No progress lines (the per-epoch lines stay).")
-    boolean quiet;
-
     @Override
     public Integer call() throws IOException {
-        Check.atLeast(spec, "--epochs", epochs, 1);
-        Check.atLeast(spec, "--batch", batch, 1);
-        Check.positive(spec, "--lr", lr);
-        Check.nonNegative(spec, "--weight-decay", weightDecay);
-        Check.atLeast(spec, "--warmup", warmup, 0);
+        training.validate(spec);
         Check.atLeast(spec, "--test-images", testImages, 1);
         Check.oneOf(spec, "--schedule", schedule, "linear", "cosine");
         Check.atLeast(spec, "--timesteps", timesteps, 2);
@@ -105,19 +78,18 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
         }
         PrintWriter o = spec.commandLine().getOut();
         D4j.printBackends(o);
-        Device dev = D4j.parseDevice(device);
+        Device dev = D4j.parseDevice(training.device);
         ClassifierDataOptions.Loaded data = dataOptions.load();
         ImageDataset train = data.train();
         UNetConfig config = UNetConfig.small(train.height(), train.channels(), train.classNames().size(), base).withDropout(0f);
         GaussianDiffusion diffusion = GaussianDiffusion.of(schedule.equals("cosine") ? NoiseSchedule.cosine(timesteps)
                 : NoiseSchedule.linear(timesteps));
-        ClassifierTrainer.Config cfg = new ClassifierTrainer.Config(batch, (float) lr, (float) weightDecay, warmup, epochs,
-                seed);
+        ClassifierTrainer.Config cfg = training.config();
         o.printf("data: %s%n", data.description());
         o.printf("training a noisy classifier %s under %s on %s: %s%n", config, diffusion.schedule(), dev, cfg);
         o.flush();
-        Progress progress = new Progress(o, quiet);
-        try (Context ctx = Context.create(dev, seed); NoisyClassifier net = new NoisyClassifier(ctx, config, seed);
+        Progress progress = new Progress(o, training.quiet);
+        try (Context ctx = Context.create(dev, training.seed); NoisyClassifier net = new NoisyClassifier(ctx, config, training.seed);
                 NoisyClassifierTrainer trainer = new NoisyClassifierTrainer(ctx, net, diffusion, cfg)) {
             long t0 = System.nanoTime();
             List<NoisyClassifierTrainer.Epoch> log = trainer.fit(train, data.test(), testImages,
@@ -134,7 +106,7 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
                         for (int i = 0; i < e.timesteps().length; i++) {
                             sb.append(String.format("%s t=%d %.4f", i == 0 ? "" : ",", e.timesteps()[i], e.testAccuracy()[i]));
                         }
-                        o.printf("epoch %d/%d: train loss %.4f, test accuracy%s (%d steps, %.0f s)%n", e.epoch(), epochs,
+                        o.printf("epoch %d/%d: train loss %.4f, test accuracy%s (%d steps, %.0f s)%n", e.epoch(), training.epochs,
                                 e.trainLoss(), sb, e.steps(), e.seconds());
                         o.flush();
                     });
@@ -143,7 +115,7 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
                 Files.createDirectories(parent);
             }
             trainer.save(out, train.classNames(), data.description(), log);
-            o.printf("trained %d epochs in %.1f minutes%n", epochs, (System.nanoTime() - t0) / 6e10);
+            o.printf("trained %d epochs in %.1f minutes%n", training.epochs, (System.nanoTime() - t0) / 6e10);
             o.println("wrote " + out.toAbsolutePath() + " (" + Files.size(out) + " bytes)");
         }
         return 0;

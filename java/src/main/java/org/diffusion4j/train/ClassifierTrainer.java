@@ -12,9 +12,6 @@ import org.diffusion4j.Tensor;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.nn.FeatureNet;
 import org.diffusion4j.nn.FeatureNetConfig;
-import org.diffusion4j.nn.Param;
-import org.diffusion4j.ops.Add;
-import org.diffusion4j.ops.Optimizer;
 import org.diffusion4j.ops.SoftmaxCrossEntropy;
 
 /**
@@ -25,7 +22,7 @@ import org.diffusion4j.ops.SoftmaxCrossEntropy;
  * the whole loop, what {@code d4j train-classifier} runs; {@link #save} writes the network with
  * what it was trained on and how well it did.
  */
-public final class ClassifierTrainer implements AutoCloseable {
+public final class ClassifierTrainer extends EpochTraining {
     /** Images per batch of {@link #accuracy}. */
     public static final int EVAL_BATCH = 500;
 
@@ -85,33 +82,12 @@ public final class ClassifierTrainer implements AutoCloseable {
         default void onEpoch(Epoch epoch) {}
     }
 
-    private final Context ctx;
     private final FeatureNet net;
-    private final Config config;
-    private final List<Param> params;
-    private final List<Tensor> values = new ArrayList<>();
-    private final List<Tensor> grads = new ArrayList<>();
-    private final List<Tensor> m = new ArrayList<>();
-    private final List<Tensor> v = new ArrayList<>();
-    private final Tensor loss;
-    private final Tensor lossSum;
     private Tensor dLogits;
-    private long step;
-    private long totalSteps = 1;
 
     public ClassifierTrainer(Context ctx, FeatureNet net, Config config) {
-        this.ctx = Objects.requireNonNull(ctx, "ctx");
-        this.net = Objects.requireNonNull(net, "net");
-        this.config = Objects.requireNonNull(config, "config");
-        this.params = net.parameters();
-        for (Param p : params) {
-            values.add(p.value());
-            grads.add(p.grad());
-            m.add(Tensor.zeros(ctx, p.value().shape()));
-            v.add(Tensor.zeros(ctx, p.value().shape()));
-        }
-        loss = Tensor.empty(ctx, 1);
-        lossSum = Tensor.zeros(ctx, 1);
+        super(ctx, Objects.requireNonNull(net, "net").parameters(), config);
+        this.net = net;
     }
 
     public FeatureNet net() {
@@ -122,20 +98,11 @@ public final class ClassifierTrainer implements AutoCloseable {
         return config;
     }
 
-    /** Optimizer steps taken. */
-    public long step() {
-        return step;
-    }
-
-    /** The learning rate of the next step: linear warm-up, then cosine decay to 0 at the run's last step. */
-    public float learningRate() {
-        return config.learningRate(step, totalSteps);
-    }
-
     /**
      * One optimizer step on images (N, S, S, C) with their labels: forward, cross-entropy,
      * backward, AdamW. The loss is added to a sum on the device, read by {@link #fit} per epoch.
      */
+    @Override
     public void trainStep(Tensor images, int[] labels) {
         Objects.requireNonNull(images, "images");
         Objects.requireNonNull(labels, "labels");
@@ -149,10 +116,7 @@ public final class ClassifierTrainer implements AutoCloseable {
         }
         SoftmaxCrossEntropy.forward(ctx, loss, dLogits, logits, labels);
         net.backward(ctx, dLogits);
-        Optimizer.adamwStep(ctx, values, m, v, grads, new Optimizer.AdamW(learningRate(), 0.9f, 0.999f, 1e-8f,
-                config.weightDecay()), step + 1);
-        Add.forward(ctx, lossSum, lossSum, loss);
-        step++;
+        optimizerStep();
     }
 
     /**
@@ -163,64 +127,20 @@ public final class ClassifierTrainer implements AutoCloseable {
      */
     public Summary fit(ImageDataset train, ImageDataset test, Listener listener) {
         Listener l = listener == null ? Listener.NONE : listener;
-        check(net.config(), train, "training");
-        check(net.config(), test, "test");
-        int b = config.batchSize();
-        if (train.size() < b) {
-            throw new IllegalArgumentException("the training set has " + train.size() + " images, fewer than a batch of " + b);
-        }
-        long perEpoch = train.size() / b;
-        totalSteps = step + perEpoch * config.epochs();
-        DataOrder order = new DataOrder(config.seed(), train.size());
-        int pixels = train.height() * train.width() * train.channels();
-        float[] batch = new float[b * pixels];
-        int[] labels = new int[b];
+        FeatureNetConfig c = net.config();
+        check(c.imageSize(), c.channels(), c.classes(), train, "training", "network");
+        check(c.imageSize(), c.channels(), c.classes(), test, "test", "network");
+        Run run = begin(train);
         List<Epoch> epochs = new ArrayList<>();
-        long start = System.nanoTime();
         double accuracy = Double.NaN;
-        try (Tensor images = Tensor.empty(ctx, b, train.height(), train.width(), train.channels());
-                Tensor windowSum = Tensor.zeros(ctx, 1)) {
-            for (int e = 0; e < config.epochs(); e++) {
-                lossSum.fill(0f);
-                windowSum.fill(0f);
-                long windowFrom = step;
-                for (long s = 0; s < perEpoch; s++) {
-                    for (int i = 0; i < b; i++) {
-                        int idx = order.index(step * b + i);
-                        System.arraycopy(train.image(idx), 0, batch, i * pixels, pixels);
-                        labels[i] = train.label(idx);
-                    }
-                    images.copyFrom(batch);
-                    trainStep(images, labels);
-                    if (step % 50 == 0) {
-                        float sum = lossSum.toArray()[0];
-                        l.onSteps(step, totalSteps, (sum - windowSum.toArray()[0]) / (double) (step - windowFrom),
-                                (System.nanoTime() - start) / 1e9);
-                        windowSum.fill(sum);
-                        windowFrom = step;
-                    }
-                }
-                double trainLoss = lossSum.toArray()[0] / (double) perEpoch;
-                accuracy = accuracy(ctx, net, test);
-                Epoch done = new Epoch(e + 1, step, trainLoss, accuracy, (System.nanoTime() - start) / 1e9);
-                epochs.add(done);
-                l.onEpoch(done);
-            }
+        for (int e = 0; e < config.epochs(); e++) {
+            double trainLoss = epoch(run, l);
+            accuracy = accuracy(ctx, net, test);
+            Epoch done = new Epoch(e + 1, step(), trainLoss, accuracy, run.seconds());
+            epochs.add(done);
+            l.onEpoch(done);
         }
-        return new Summary(List.copyOf(epochs), accuracy, (System.nanoTime() - start) / 1e9);
-    }
-
-    private static void check(FeatureNetConfig c, ImageDataset data, String which) {
-        Objects.requireNonNull(data, which + " data");
-        if (data.height() != c.imageSize() || data.width() != c.imageSize() || data.channels() != c.channels()) {
-            throw new IllegalArgumentException("the " + which + " images are " + data.height() + "×" + data.width() + "×"
-                    + data.channels() + " but the network takes " + c.imageSize() + "×" + c.imageSize() + "×" + c.channels());
-        }
-        if (data.classNames().size() != c.classes()) {
-            throw new IllegalArgumentException("the " + which + " data has " + data.classNames().size() + " classes but the "
-                    + "network " + c.classes() + (data.classNames().isEmpty() ? " (a classifier needs labelled images: one "
-                    + "subfolder per class)" : ""));
-        }
+        return new Summary(List.copyOf(epochs), accuracy, run.seconds());
     }
 
     /** The fraction of {@code data}'s images whose predicted class is their label (batches of {@link #EVAL_BATCH}). */
@@ -259,7 +179,7 @@ public final class ClassifierTrainer implements AutoCloseable {
         extra.put("data", dataName);
         extra.put("train_config", config.toString());
         extra.put("seed", Long.toString(config.seed()));
-        extra.put("steps", Long.toString(step));
+        extra.put("steps", Long.toString(step()));
         extra.put("test_accuracy", Double.toString(summary.testAccuracy()));
         StringBuilder log = new StringBuilder();
         for (Epoch e : summary.epochs()) {
@@ -272,11 +192,7 @@ public final class ClassifierTrainer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (List<Tensor> list : List.of(m, v)) {
-            list.forEach(Tensor::close);
-        }
-        loss.close();
-        lossSum.close();
+        super.close();
         if (dLogits != null) {
             dLogits.close();
         }

@@ -15,11 +15,8 @@ import org.diffusion4j.Tensor;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.nn.NoisyClassifier;
-import org.diffusion4j.nn.Param;
 import org.diffusion4j.nn.UNetConfig;
-import org.diffusion4j.ops.Add;
 import org.diffusion4j.ops.KeyedNoise;
-import org.diffusion4j.ops.Optimizer;
 import org.diffusion4j.ops.SoftmaxCrossEntropy;
 
 /**
@@ -32,49 +29,31 @@ import org.diffusion4j.ops.SoftmaxCrossEntropy;
  * {@link Seeds.Purpose#TRAINING_NOISE}. After each epoch: the held-out accuracy at a few
  * timesteps ({@link #accuracyAt}), since a guiding classifier must work across the chain.
  */
-public final class NoisyClassifierTrainer implements AutoCloseable {
+public final class NoisyClassifierTrainer extends EpochTraining {
     /** The timesteps of the per-epoch held-out accuracy (as fractions of T: 0, ¼, ½, ¾ and the last). */
     public static final double[] REPORT_FRACTIONS = {0, 0.25, 0.5, 0.75, 1};
 
     /** What one epoch did: its mean training loss, the held-out accuracy at {@link #timesteps}, the time so far. */
     public record Epoch(int epoch, long steps, double trainLoss, int[] timesteps, double[] testAccuracy, double seconds) {}
 
-    private final Context ctx;
     private final NoisyClassifier net;
     private final GaussianDiffusion diffusion;
-    private final ClassifierTrainer.Config config;
     private final long choicesKey;
-    private final List<Tensor> values = new ArrayList<>();
-    private final List<Tensor> grads = new ArrayList<>();
-    private final List<Tensor> m = new ArrayList<>();
-    private final List<Tensor> v = new ArrayList<>();
-    private final Tensor loss;
-    private final Tensor lossSum;
     private Tensor xt;
     private Tensor eps;
     private Tensor dLogits;
-    private long step;
-    private long totalSteps = 1;
 
     /** Sets ctx's random stream to the key {@link Seeds.Purpose#TRAINING_NOISE} of the config's seed. */
     public NoisyClassifierTrainer(Context ctx, NoisyClassifier net, GaussianDiffusion diffusion, ClassifierTrainer.Config config) {
-        this.ctx = Objects.requireNonNull(ctx, "ctx");
-        this.net = Objects.requireNonNull(net, "net");
+        super(ctx, Objects.requireNonNull(net, "net").parameters(), config);
+        this.net = net;
         this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
-        this.config = Objects.requireNonNull(config, "config");
         if (net.isFrozen()) {
+            close();
             throw new IllegalArgumentException("the classifier is frozen; unfreeze it (setFrozen(false)) to train it");
         }
         choicesKey = Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_CHOICES);
         ctx.setRng(Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_NOISE), 0);
-        for (Param p : net.parameters()) {
-            values.add(p.value());
-            grads.add(p.grad());
-            m.add(Tensor.zeros(ctx, p.value().shape()));
-            v.add(Tensor.zeros(ctx, p.value().shape()));
-        }
-        loss = Tensor.empty(ctx, 1);
-        lossSum = Tensor.zeros(ctx, 1);
     }
 
     public NoisyClassifier net() {
@@ -83,11 +62,6 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
 
     public GaussianDiffusion diffusion() {
         return diffusion;
-    }
-
-    /** Optimizer steps taken. */
-    public long step() {
-        return step;
     }
 
     /** The timesteps of the held-out accuracy: {@link #REPORT_FRACTIONS} of T − 1. */
@@ -103,6 +77,7 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
      * One optimizer step on clean images x0 (N, S, S, C) with their labels: t ~ U[0, T), x_t ~
      * q(x_t | x_0), forward, cross-entropy, backward, AdamW. The loss is added to a sum on the device.
      */
+    @Override
     public void trainStep(Tensor x0, int[] labels) {
         Objects.requireNonNull(x0, "x0");
         Objects.requireNonNull(labels, "labels");
@@ -110,7 +85,7 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
         if (labels.length != n) {
             throw new IllegalArgumentException("labels has " + labels.length + " entries but x0 has " + n + " images");
         }
-        SplittableRandom r = new SplittableRandom(choicesKey ^ (step * 0x9E3779B97F4A7C15L));
+        SplittableRandom r = new SplittableRandom(choicesKey ^ (step() * 0x9E3779B97F4A7C15L));
         int[] t = new int[n];
         for (int i = 0; i < n; i++) {
             t[i] = r.nextInt(diffusion.timesteps());
@@ -123,10 +98,7 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
         dLogits = reuse(dLogits, logits.shape());
         SoftmaxCrossEntropy.forward(ctx, loss, dLogits, logits, labels);
         net.backward(ctx, dLogits);
-        Optimizer.adamwStep(ctx, values, m, v, grads, new Optimizer.AdamW(config.learningRate(step, totalSteps), 0.9f, 0.999f,
-                1e-8f, config.weightDecay()), step + 1);
-        Add.forward(ctx, lossSum, lossSum, loss);
-        step++;
+        optimizerStep();
     }
 
     private Tensor reuse(Tensor t, int[] shape) {
@@ -149,68 +121,25 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
     public List<Epoch> fit(ImageDataset train, ImageDataset test, int testImages, ClassifierTrainer.Listener listener,
             Consumer<Epoch> onEpoch) {
         ClassifierTrainer.Listener l = listener == null ? ClassifierTrainer.Listener.NONE : listener;
-        check(net.config(), train, "training");
-        check(net.config(), test, "test");
-        int b = config.batchSize();
-        if (train.size() < b) {
-            throw new IllegalArgumentException("the training set has " + train.size() + " images, fewer than a batch of " + b);
-        }
-        long perEpoch = train.size() / b;
-        totalSteps = step + perEpoch * config.epochs();
-        DataOrder order = new DataOrder(config.seed(), train.size());
-        int pixels = train.height() * train.width() * train.channels();
-        float[] batch = new float[b * pixels];
-        int[] labels = new int[b];
+        UNetConfig c = net.config();
+        check(c.imageSize(), c.channels(), c.classes(), train, "training", "classifier");
+        check(c.imageSize(), c.channels(), c.classes(), test, "test", "classifier");
+        Run run = begin(train);
         List<Epoch> epochs = new ArrayList<>();
-        long start = System.nanoTime();
         int[] ts = reportTimesteps();
-        try (Tensor images = Tensor.empty(ctx, b, train.height(), train.width(), train.channels());
-                Tensor windowSum = Tensor.zeros(ctx, 1)) {
-            for (int e = 0; e < config.epochs(); e++) {
-                lossSum.fill(0f);
-                windowSum.fill(0f);
-                long windowFrom = step;
-                for (long s = 0; s < perEpoch; s++) {
-                    for (int i = 0; i < b; i++) {
-                        int idx = order.index(step * b + i);
-                        System.arraycopy(train.image(idx), 0, batch, i * pixels, pixels);
-                        labels[i] = train.label(idx);
-                    }
-                    images.copyFrom(batch);
-                    trainStep(images, labels);
-                    if (step % 50 == 0) {
-                        float sum = lossSum.toArray()[0];
-                        l.onSteps(step, totalSteps, (sum - windowSum.toArray()[0]) / (double) (step - windowFrom),
-                                (System.nanoTime() - start) / 1e9);
-                        windowSum.fill(sum);
-                        windowFrom = step;
-                    }
-                }
-                double trainLoss = lossSum.toArray()[0] / (double) perEpoch;
-                double[] acc = new double[ts.length];
-                for (int i = 0; i < ts.length; i++) {
-                    acc[i] = accuracyAt(ctx, net, diffusion, test, testImages, ts[i], config.seed());
-                }
-                Epoch done = new Epoch(e + 1, step, trainLoss, ts.clone(), acc, (System.nanoTime() - start) / 1e9);
-                epochs.add(done);
-                if (onEpoch != null) {
-                    onEpoch.accept(done);
-                }
+        for (int e = 0; e < config.epochs(); e++) {
+            double trainLoss = epoch(run, l);
+            double[] acc = new double[ts.length];
+            for (int i = 0; i < ts.length; i++) {
+                acc[i] = accuracyAt(ctx, net, diffusion, test, testImages, ts[i], config.seed());
+            }
+            Epoch done = new Epoch(e + 1, step(), trainLoss, ts.clone(), acc, run.seconds());
+            epochs.add(done);
+            if (onEpoch != null) {
+                onEpoch.accept(done);
             }
         }
         return List.copyOf(epochs);
-    }
-
-    private static void check(UNetConfig c, ImageDataset data, String which) {
-        Objects.requireNonNull(data, which + " data");
-        if (data.height() != c.imageSize() || data.width() != c.imageSize() || data.channels() != c.channels()) {
-            throw new IllegalArgumentException("the " + which + " images are " + data.height() + "×" + data.width() + "×"
-                    + data.channels() + " but the classifier takes " + c.imageSize() + "×" + c.imageSize() + "×" + c.channels());
-        }
-        if (data.classNames().size() != c.classes()) {
-            throw new IllegalArgumentException("the " + which + " data has " + data.classNames().size() + " classes but the "
-                    + "classifier " + c.classes());
-        }
     }
 
     /**
@@ -274,7 +203,7 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
         extra.put("data", dataName);
         extra.put("train_config", config.toString());
         extra.put("seed", Long.toString(config.seed()));
-        extra.put("steps", Long.toString(step));
+        extra.put("steps", Long.toString(step()));
         StringBuilder log = new StringBuilder();
         for (Epoch e : epochs) {
             log.append(String.format("epoch %d: train loss %.4f, test accuracy", e.epoch(), e.trainLoss()));
@@ -289,11 +218,7 @@ public final class NoisyClassifierTrainer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (List<Tensor> list : List.of(m, v)) {
-            list.forEach(Tensor::close);
-        }
-        loss.close();
-        lossSum.close();
+        super.close();
         for (Tensor t : new Tensor[] {xt, eps, dLogits}) {
             if (t != null) {
                 t.close();
