@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 out="${OUT:-out/gpu}"
 carry=build/gpu-carry
 mkdir -p "$out"
+[ -x "$carry/jre/bin/java" ] || tar -C "$carry" -xJf "$carry/jre.tar.xz"
 cp=$(ls "$carry"/lib/*.jar | grep -v junit-platform-console | tr '\n' ':')
 "$carry/jre/bin/java" -cp "$cp$carry/bench-classes" org.openjdk.jmh.Main 'UNetStepBenchmark\.(train|sample)Ours' \
     -p device="${D4J_DEVICE:-cuda:0}" -p model="${D4J_MODELS:-fashion-mnist,cifar10}" -p batch="${D4J_BATCH:-128}" -wi 3 -i 10 -r 1 -f 1 \

@@ -31,6 +31,7 @@ done
 run sanitizer-memcheck-conv compute-sanitizer --tool memcheck --error-exitcode 3 build/gpu/tests/native/test_conv2d
 
 carry=build/gpu-carry
+[ -x "$carry/jre/bin/java" ] || [ ! -f "$carry/jre.tar.xz" ] || tar -C "$carry" -xJf "$carry/jre.tar.xz"
 if [ -x "$carry/jre/bin/java" ]; then
     # the JUnit tests load the library packaged by prepare.sh (sm_80 and sm_90 code, compute_90 PTX);
     # the log line of org.diffusion4j.internal.Native says which file
