@@ -16,9 +16,13 @@ export OMP_WAIT_POLICY=passive # the machine's two cores may be shared
 for sched in $schedules; do
   for variance in fixed_beta_tilde learned; do
     run="$out/$sched-$variance"
-    [ -f "$run/checkpoint.safetensors" ] ||
-      $d4j train --steps 2000 --schedule "$sched" --variance "$variance" --out "$run" --quiet
-    $d4j evaluate --checkpoint "$run/checkpoint.safetensors" --guidance 0 --n "$n" --ddpm-steps "$steps" \
-      --bpd --bpd-images 200 --bpd-strata 20 --out "$run/eval" --quiet
+    # a checkpoint there (an interrupted run's too) is continued to 2000 steps; a finished one trains no more
+    resume=""
+    [ -f "$run/checkpoint.safetensors" ] && resume=--resume
+    $d4j train --steps 2000 --schedule "$sched" --variance "$variance" --out "$run" --quiet $resume
+    # a model already scored is not scored again (delete its eval/ to redo it)
+    [ -f "$run/eval/results.md" ] ||
+      $d4j evaluate --checkpoint "$run/checkpoint.safetensors" --guidance 0 --n "$n" --ddpm-steps "$steps" \
+        --bpd --bpd-images 200 --bpd-strata 20 --out "$run/eval" --quiet
   done
 done
