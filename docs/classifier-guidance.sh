@@ -5,14 +5,14 @@
 # against the classifier scale s (unconditional model) and the classifier-free weight w
 # (conditional model), all with DDIM 50 steps at N images beside the floor.
 # Usage: bash docs/classifier-guidance.sh [OUT] [N] [SCALES] [WEIGHTS]
-#   defaults: out/classifier-guidance, 250, 0,1,2,5,10, "0 1 3"
+#   defaults: out/classifier-guidance, 250, 0,1,2,5,10,20,40, "0 1 3"
 #   D4J='java -jar FILE.jar' runs a fixed build instead of ./d4j (which rebuilds when sources change)
 #   COND=FILE scores that class-conditional checkpoint instead of training one
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-out/classifier-guidance}
 n=${2:-250}
-scales=${3:-0,1,2,5,10}
+scales=${3:-0,1,2,5,10,20,40}
 weights=${4:-0 1 3}
 d4j=${D4J:-./d4j}
 export OMP_WAIT_POLICY=passive # the machine's two cores may be shared
