@@ -153,7 +153,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 Check.atLeast(spec, "--ddpm-steps", st, 1);
             }
         }
-        Check.atLeast(spec, "--n", n, 2);
+        Check.atLeast(spec, "--n", n, 4); // precision and recall take k = 3 nearest neighbours among the N
         Check.atLeast(spec, "--batch", batch, 1);
         Check.atLeast(spec, "--bpd-images", bpdImages, 1);
         Check.atLeast(spec, "--bpd-strata", bpdStrata, 0);
@@ -176,9 +176,9 @@ final class EvaluateCommand implements Callable<Integer> {
                 Evaluator ev = new Evaluator(ctx, classifier, train, test, batch);
                 if (imagesDir != null) {
                     Images imgs = readImages(imagesDir, classifier.imageShape());
-                    if (imgs.images.length < 2) {
+                    if (imgs.images.length < 4) {
                         throw new IllegalArgumentException("--images " + imagesDir + ": " + imgs.images.length
-                                + " PNG found; FID needs at least 2");
+                                + " PNG found; the scores need at least 4 (precision and recall: 3 neighbours each)");
                     }
                     long t0 = System.nanoTime();
                     rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed),

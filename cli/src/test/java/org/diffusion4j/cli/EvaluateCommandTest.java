@@ -114,6 +114,7 @@ class EvaluateCommandTest {
         assertEquals(2, D4j.run(new String[] {"evaluate", "--out", dir.toString()}), "neither --checkpoint nor --images");
         assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--bpd"}), "--bpd needs a checkpoint");
         assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--n", "1"}));
+        assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--n", "3"}), "k = 3 needs N >= 4");
         assertEquals(0, D4j.run(new String[] {"evaluate", "--help"}));
         assertEquals(2, D4j.run(new String[] {"evaluate", "--images", dir.toString(), "--no-clip", "--eta", "-1"}));
     }
