@@ -102,12 +102,8 @@ final class TrainNoisyClassifierCommand implements Callable<Integer> {
                             }
                         }
                     }, e -> {
-                        StringBuilder sb = new StringBuilder();
-                        for (int i = 0; i < e.timesteps().length; i++) {
-                            sb.append(String.format("%s t=%d %.4f", i == 0 ? "" : ",", e.timesteps()[i], e.testAccuracy()[i]));
-                        }
-                        o.printf("epoch %d/%d: train loss %.4f, test accuracy%s (%d steps, %.0f s)%n", e.epoch(), training.epochs,
-                                e.trainLoss(), sb, e.steps(), e.seconds());
+                        o.printf("epoch %d/%d: train loss %.4f, test accuracy %s (%d steps, %.0f s)%n", e.epoch(),
+                                training.epochs, e.trainLoss(), e.accuracies(), e.steps(), e.seconds());
                         o.flush();
                     });
             Path parent = out.toAbsolutePath().getParent();

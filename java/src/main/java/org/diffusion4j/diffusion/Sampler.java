@@ -181,6 +181,47 @@ public abstract class Sampler {
      */
     public void step(Context ctx, int k, Tensor xPrev, Tensor xT, Tensor out, Tensor outUncond, SampleNoise noise,
             Tensor classifierGrad, double scale) {
+        if (!needsScratch(classifierGrad != null && scale != 0)) {
+            step(ctx, k, xPrev, xT, out, outUncond, noise, classifierGrad, scale, null);
+            return;
+        }
+        try (Scratch s = new Scratch(ctx, xT.shape(), outUncond != null)) {
+            step(ctx, k, xPrev, xT, out, outUncond, noise, classifierGrad, scale, s);
+        }
+    }
+
+    /** Whether a step needs the mean halves in scratch: a learned variance's split, or the score form's shifted output. */
+    private boolean needsScratch(boolean steered) {
+        return diffusion.variance() == VarianceType.LEARNED_RANGE || (steered && guidanceForm() == GuidanceForm.SCORE);
+    }
+
+    /** The mean halves (and raw variances) of the outputs a step works on; the loop keeps one for all its steps. */
+    private final class Scratch implements AutoCloseable {
+        final Tensor mean;
+        final Tensor raw;
+        final Tensor meanU;
+        final Tensor rawU;
+
+        Scratch(Context ctx, int[] shape, boolean uncond) {
+            boolean learned = diffusion.variance() == VarianceType.LEARNED_RANGE;
+            mean = Tensor.empty(ctx, shape);
+            raw = learned ? Tensor.empty(ctx, shape) : null;
+            meanU = uncond ? Tensor.empty(ctx, shape) : null;
+            rawU = uncond && learned ? Tensor.empty(ctx, shape) : null;
+        }
+
+        @Override
+        public void close() {
+            for (Tensor t : new Tensor[] {mean, raw, meanU, rawU}) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
+
+    private void step(Context ctx, int k, Tensor xPrev, Tensor xT, Tensor out, Tensor outUncond, SampleNoise noise,
+            Tensor classifierGrad, double scale, Scratch scratch) {
         StepCoefficients c = coefficients(k);
         requireBatch(xT.dim(0), noise);
         boolean guided = classifierGrad != null && scale != 0;
@@ -200,41 +241,36 @@ public abstract class Sampler {
                 outUncond == null ? 0f : (float) guidance, clipX0);
         boolean learned = diffusion.variance() == VarianceType.LEARNED_RANGE;
         boolean shiftScore = guided && guidanceForm() == GuidanceForm.SCORE;
-        if (!learned && !shiftScore) {
-            SamplerStep.apply(ctx, xPrev, xT, out, outUncond, null, f, noise.key(), k + 1, noise.idsView());
-            if (guided) {
-                VarianceShift.apply(ctx, xPrev, classifierGrad, null, (float) scale, (float) c.logVarMax(),
-                        (float) c.logVarMin());
-            }
-            return;
+        Tensor mean = out;
+        Tensor meanU = outUncond;
+        Tensor raw = null;
+        if (learned || shiftScore) {
+            mean = scratch.mean;
+            meanU = outUncond == null ? null : scratch.meanU;
         }
-        int[] shape = xT.shape();
-        try (Tensor mean = Tensor.empty(ctx, shape); Tensor raw = learned ? Tensor.empty(ctx, shape) : null;
-                Tensor meanU = outUncond == null ? null : Tensor.empty(ctx, shape);
-                Tensor rawU = outUncond == null || !learned ? null : Tensor.empty(ctx, shape)) {
-            if (learned) {
-                diffusion.splitOutput(ctx, mean, raw, out);
-                if (outUncond != null) {
-                    diffusion.splitOutput(ctx, meanU, rawU, outUncond);
-                }
+        if (learned) {
+            raw = scratch.raw;
+            diffusion.splitOutput(ctx, mean, raw, out);
+            if (outUncond != null) {
+                diffusion.splitOutput(ctx, meanU, scratch.rawU, outUncond);
             }
-            if (shiftScore) {
-                // ε̂ = epsFromXt x_t + epsFromOut o: moving ε̂ by −s √(1 − ᾱ) g moves o by that over epsFromOut
-                // (x̂_0 moves with it, as the linear maps of one output stay consistent); on both outputs of
-                // classifier-free guidance, whose combination (w + 1) o − w o_u then moves by the same
-                float[] one = filled(shape[0], 1f);
-                float[] b = filled(shape[0], (float) (-scale * Math.sqrt(1 - c.alphaBar()) / c.epsFromOut()));
-                Axpby.apply(ctx, mean, learned ? mean : out, classifierGrad, one, b);
-                if (meanU != null) {
-                    Axpby.apply(ctx, meanU, learned ? meanU : outUncond, classifierGrad, one, b);
-                }
+        }
+        if (shiftScore) {
+            // ε̂ = epsFromXt x_t + epsFromOut o: moving ε̂ by −s √(1 − ᾱ) g moves o by that over epsFromOut
+            // (x̂_0 moves with it, as the linear maps of one output stay consistent); on both outputs of
+            // classifier-free guidance, whose combination (w + 1) o − w o_u then moves by the same
+            float[] one = filled(xT.dim(0), 1f);
+            float[] b = filled(xT.dim(0), (float) (-scale * Math.sqrt(1 - c.alphaBar()) / c.epsFromOut()));
+            Axpby.apply(ctx, mean, learned ? mean : out, classifierGrad, one, b);
+            if (meanU != null) {
+                Axpby.apply(ctx, meanU, learned ? meanU : outUncond, classifierGrad, one, b);
             }
-            SamplerStep.apply(ctx, xPrev, xT, mean, meanU, learned && c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
-                    noise.idsView());
-            if (guided && !shiftScore) {
-                VarianceShift.apply(ctx, xPrev, classifierGrad, c.learnedVariance() ? raw : null, (float) scale,
-                        (float) c.logVarMax(), (float) c.logVarMin());
-            }
+        }
+        SamplerStep.apply(ctx, xPrev, xT, mean, meanU, c.learnedVariance() ? raw : null, f, noise.key(), k + 1,
+                noise.idsView());
+        if (guided && !shiftScore) { // the mean form: x_prev += s Σ ⊙ g, Σ per element when learned
+            VarianceShift.apply(ctx, xPrev, classifierGrad, c.learnedVariance() ? raw : null, (float) scale,
+                    (float) c.logVarMax(), (float) c.logVarMin());
         }
     }
 
@@ -316,7 +352,8 @@ public abstract class Sampler {
             boolean steered = classifier != null && classifier.scale() > 0;
             int[] outShape = outputShape(x.shape());
             try (Tensor out = Tensor.empty(ctx, outShape); Tensor outU = guided ? Tensor.empty(ctx, outShape) : null;
-                    Tensor grad = steered ? Tensor.empty(ctx, x.shape()) : null) {
+                    Tensor grad = steered ? Tensor.empty(ctx, x.shape()) : null;
+                    Scratch scratch = needsScratch(steered) ? new Scratch(ctx, x.shape(), guided) : null) {
                 int[] classes = steered ? classifier.labels() : null;
                 for (int k = start; k < plan.length; k++) {
                     int[] t = modelTimesteps(k, n);
@@ -327,7 +364,7 @@ public abstract class Sampler {
                     if (steered) {
                         classifier.classifier().gradient(ctx, grad, x, t.clone(), classes.clone());
                     }
-                    step(ctx, k, x, x, out, outU, noise, grad, steered ? classifier.scale() : 0);
+                    step(ctx, k, x, x, out, outU, noise, grad, steered ? classifier.scale() : 0, scratch);
                     if (!cb.onStep(k + 1, plan.length, t[0], x)) {
                         throw new CancellationException("sampling cancelled after step " + (k + 1) + " of " + plan.length);
                     }

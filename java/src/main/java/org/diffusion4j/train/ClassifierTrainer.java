@@ -3,7 +3,6 @@ package org.diffusion4j.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -174,12 +173,7 @@ public final class ClassifierTrainer extends EpochTraining {
      * and steps, and the held-out accuracy of {@code summary}.
      */
     public void save(Path file, List<String> classNames, String dataName, Summary summary) throws IOException {
-        Map<String, String> extra = new LinkedHashMap<>();
-        extra.put(Checkpoint.CLASS_NAMES, String.join("\n", classNames));
-        extra.put("data", dataName);
-        extra.put("train_config", config.toString());
-        extra.put("seed", Long.toString(config.seed()));
-        extra.put("steps", Long.toString(step()));
+        Map<String, String> extra = runMetadata(classNames, dataName);
         extra.put("test_accuracy", Double.toString(summary.testAccuracy()));
         StringBuilder log = new StringBuilder();
         for (Epoch e : summary.epochs()) {

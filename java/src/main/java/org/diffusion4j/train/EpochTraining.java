@@ -1,7 +1,9 @@
 package org.diffusion4j.train;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
@@ -110,6 +112,20 @@ abstract class EpochTraining implements AutoCloseable {
             }
             return lossSum.toArray()[0] / (double) run.perEpoch();
         }
+    }
+
+    /**
+     * The metadata every trained classifier's file records: the class names (by label, one per
+     * line), the data set, the training configuration, its seed and the steps taken.
+     */
+    final Map<String, String> runMetadata(List<String> classNames, String dataName) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(Checkpoint.CLASS_NAMES, String.join("\n", classNames));
+        m.put("data", dataName);
+        m.put("train_config", config.toString());
+        m.put("seed", Long.toString(config.seed()));
+        m.put("steps", Long.toString(step));
+        return m;
     }
 
     /** Refuses a data set whose images or classes do not fit a network of this size, channels and classes. */

@@ -3,7 +3,6 @@ package org.diffusion4j.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +33,16 @@ public final class NoisyClassifierTrainer extends EpochTraining {
     public static final double[] REPORT_FRACTIONS = {0, 0.25, 0.5, 0.75, 1};
 
     /** What one epoch did: its mean training loss, the held-out accuracy at {@link #timesteps}, the time so far. */
-    public record Epoch(int epoch, long steps, double trainLoss, int[] timesteps, double[] testAccuracy, double seconds) {}
+    public record Epoch(int epoch, long steps, double trainLoss, int[] timesteps, double[] testAccuracy, double seconds) {
+        /** The accuracy against t as text: "t=0 0.7585, t=250 0.7265, ...". */
+        public String accuracies() {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < timesteps.length; i++) {
+                sb.append(i == 0 ? "" : ", ").append(String.format("t=%d %.4f", timesteps[i], testAccuracy[i]));
+            }
+            return sb.toString();
+        }
+    }
 
     private final NoisyClassifier net;
     private final GaussianDiffusion diffusion;
@@ -194,23 +202,15 @@ public final class NoisyClassifierTrainer extends EpochTraining {
 
     /**
      * Writes the classifier to {@code file} with the diffusion it was trained under and metadata:
-     * the class names, the data set, the training configuration, the steps and the last epoch's
-     * held-out accuracy against t (and every epoch's, as a log).
+     * the class names, the data set, the training configuration, the steps, and every epoch's
+     * training loss and held-out accuracy against t (train_log).
      */
     public void save(Path file, List<String> classNames, String dataName, List<Epoch> epochs) throws IOException {
-        Map<String, String> extra = new LinkedHashMap<>();
-        extra.put(Checkpoint.CLASS_NAMES, String.join("\n", classNames));
-        extra.put("data", dataName);
-        extra.put("train_config", config.toString());
-        extra.put("seed", Long.toString(config.seed()));
-        extra.put("steps", Long.toString(step()));
+        Map<String, String> extra = runMetadata(classNames, dataName);
         StringBuilder log = new StringBuilder();
         for (Epoch e : epochs) {
-            log.append(String.format("epoch %d: train loss %.4f, test accuracy", e.epoch(), e.trainLoss()));
-            for (int i = 0; i < e.timesteps().length; i++) {
-                log.append(String.format(" t=%d %.4f", e.timesteps()[i], e.testAccuracy()[i]));
-            }
-            log.append(String.format(", %.0f s%n", e.seconds()));
+            log.append(String.format("epoch %d: train loss %.4f, test accuracy %s, %.0f s%n", e.epoch(), e.trainLoss(),
+                    e.accuracies(), e.seconds()));
         }
         extra.put("train_log", log.toString().strip());
         net.save(file, diffusion, extra);
