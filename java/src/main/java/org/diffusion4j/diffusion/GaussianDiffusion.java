@@ -24,7 +24,7 @@ import org.diffusion4j.ops.MseLoss;
  * diffusion runs over a sub-chain of the original timesteps; {@link #modelTimestep} maps its
  * indices back to the timestep the network was trained with.
  */
-public final class GaussianDiffusion {
+public final class GaussianDiffusion implements TrainingProcess {
     /** Metadata keys under which {@link #toMetadata()} records the process. */
     static final String PREFIX = "diffusion.";
 
@@ -315,6 +315,30 @@ public final class GaussianDiffusion {
             b[i] = (float) f.ofOutput();
         }
         Axpby.apply(ctx, dst, xT, value, a, b);
+    }
+
+    /**
+     * The score ∇ log q(x_t) a model output implies (Song et al. 2021's link between DDPM and
+     * score models): s = −ε̂/√(1 − ᾱ_t), with ε̂ the output converted to ε (Tweedie: E[ε | x_t] =
+     * −√(1 − ᾱ_t) ∇ log q(x_t)), as s = ofXt·x_t + ofOutput·o.
+     */
+    public Affine scoreOf(ModelOutput from, int t) {
+        Affine eps = convert(from, ModelOutput.EPSILON, t);
+        double k = -1.0 / Math.sqrt(1.0 - schedule.alphaBar(t));
+        return new Affine(k * eps.ofXt(), k * eps.ofOutput());
+    }
+
+    /** Writes into {@code dst} the score {@link #scoreOf} the model output {@code out} (of this process's kind) implies at x_t. */
+    public void score(Context ctx, Tensor dst, Tensor xT, Tensor out, int[] t) {
+        checkTimesteps(t, xT);
+        float[] a = new float[t.length];
+        float[] b = new float[t.length];
+        for (int i = 0; i < t.length; i++) {
+            Affine f = scoreOf(output, t[i]);
+            a[i] = (float) f.ofXt();
+            b[i] = (float) f.ofOutput();
+        }
+        Axpby.apply(ctx, dst, xT, out, a, b);
     }
 
     // ---- training -------------------------------------------------------------------------------
