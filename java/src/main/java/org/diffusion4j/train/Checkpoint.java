@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.Objects;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.ScoreMatching;
+import org.diffusion4j.diffusion.TrainingProcess;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
@@ -26,15 +28,15 @@ public final class Checkpoint {
     private final Path file;
     private final Safetensors.Contents contents;
     private final UNetConfig config;
-    private final GaussianDiffusion diffusion;
+    private final TrainingProcess process;
     private final long step;
 
-    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, GaussianDiffusion diffusion)
+    private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, TrainingProcess process)
             throws IOException {
         this.file = file;
         this.contents = contents;
         this.config = config;
-        this.diffusion = diffusion;
+        this.process = process;
         String s = contents.metadata().getOrDefault("step", "0");
         try {
             this.step = Long.parseLong(s);
@@ -66,7 +68,7 @@ public final class Checkpoint {
                 throw new IOException(file + ": checkpoint format version " + version + "; this diffusion4j reads 2 and "
                         + Trainer.FORMAT_VERSION);
             }
-            return new Checkpoint(file, c, UNetConfig.fromMetadata(meta), GaussianDiffusion.fromMetadata(meta));
+            return new Checkpoint(file, c, UNetConfig.fromMetadata(meta), TrainingProcess.fromMetadata(meta));
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
@@ -99,9 +101,39 @@ public final class Checkpoint {
         return step;
     }
 
-    /** The diffusion process the model was trained with (schedule, parameterisation, loss). */
+    /** The process the model was trained with: a Gaussian diffusion or a score model's levels. */
+    public TrainingProcess process() {
+        return process;
+    }
+
+    /** Whether the model is a noise-conditional score network ({@link ScoreMatching}). */
+    public boolean isScoreModel() {
+        return process instanceof ScoreMatching;
+    }
+
+    /**
+     * The Gaussian diffusion the model was trained with (schedule, parameterisation, loss).
+     *
+     * @throws IllegalStateException when the checkpoint is a score model (see {@link #scoreMatching})
+     */
     public GaussianDiffusion diffusion() {
-        return diffusion;
+        if (process instanceof GaussianDiffusion d) {
+            return d;
+        }
+        throw new IllegalStateException(file + " is a score model (" + process + "), not a Gaussian diffusion: sample it "
+                + "with annealed Langevin dynamics");
+    }
+
+    /**
+     * The score model's noise levels.
+     *
+     * @throws IllegalStateException when the checkpoint is a Gaussian diffusion
+     */
+    public ScoreMatching scoreMatching() {
+        if (process instanceof ScoreMatching s) {
+            return s;
+        }
+        throw new IllegalStateException(file + " is a Gaussian diffusion (" + process + "), not a score model");
     }
 
     /** The class names by label, or an empty list when the checkpoint does not name them. */

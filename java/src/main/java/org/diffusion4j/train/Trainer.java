@@ -15,6 +15,7 @@ import org.diffusion4j.Tensor;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.LossType;
+import org.diffusion4j.diffusion.TrainingProcess;
 import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.io.Safetensors;
 import org.diffusion4j.nn.Param;
@@ -24,10 +25,11 @@ import org.diffusion4j.ops.Add;
 import org.diffusion4j.ops.Optimizer;
 
 /**
- * Trains a {@link UNet} on a {@link GaussianDiffusion}'s objective: t uniform, x_t from q(x_t|x_0),
+ * Trains a {@link UNet} on a {@link TrainingProcess}'s objective: t uniform, x_t from q(x_t|x_0),
  * the (weighted) squared error of the model output against the diffusion's target (ε, x_0 or v)
  * — or, for Improved DDPM's learned variance, L_hybrid = L_simple + λ L_vlb on a network with 2C
- * output channels ({@link GaussianDiffusion#trainingLoss}) —
+ * output channels ({@link GaussianDiffusion#trainingLoss}); for a score model
+ * ({@link org.diffusion4j.diffusion.ScoreMatching}) denoising score matching over its noise levels —
  * labels dropped to the null class with probability labelDropout; AdamW with linear warm-up and
  * optional cosine decay, gradient accumulation, global-norm clipping and an EMA of the weights.
  *
@@ -45,7 +47,7 @@ public final class Trainer implements AutoCloseable {
 
     private final Context ctx;
     private final UNet model;
-    private final GaussianDiffusion diffusion;
+    private final TrainingProcess process;
     private final TrainConfig config;
     private final long choicesKey;
     private final List<Param> params;
@@ -66,12 +68,12 @@ public final class Trainer implements AutoCloseable {
     private int micro;
     private int intervalSteps;
 
-    public Trainer(Context ctx, UNet model, GaussianDiffusion diffusion, TrainConfig config) {
+    public Trainer(Context ctx, UNet model, TrainingProcess process, TrainConfig config) {
         this.ctx = Objects.requireNonNull(ctx, "ctx");
         this.model = Objects.requireNonNull(model, "model");
-        this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
+        this.process = Objects.requireNonNull(process, "process");
         this.config = Objects.requireNonNull(config, "config");
-        checkVariance(model.config(), diffusion);
+        checkVariance(model.config(), process);
         this.choicesKey = Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_CHOICES);
         this.params = model.parameters();
         for (Param p : params) {
@@ -92,7 +94,14 @@ public final class Trainer implements AutoCloseable {
      * Learned variance goes with the hybrid loss (the variance gets its gradient only from
      * L_vlb) and a network with 2C output channels; fixed variance with neither.
      */
-    static void checkVariance(UNetConfig config, GaussianDiffusion diffusion) {
+    static void checkVariance(UNetConfig config, TrainingProcess process) {
+        if (!(process instanceof GaussianDiffusion diffusion)) {
+            if (config.learnVariance()) {
+                throw new IllegalArgumentException("a score model's network outputs the noise only; build it without "
+                        + "learnVariance");
+            }
+            return;
+        }
         boolean learned = diffusion.variance() == VarianceType.LEARNED_RANGE;
         if (learned != (diffusion.loss() == LossType.HYBRID)) {
             throw new IllegalArgumentException(learned
@@ -117,8 +126,9 @@ public final class Trainer implements AutoCloseable {
         return model;
     }
 
-    public GaussianDiffusion diffusion() {
-        return diffusion;
+    /** The process trained: a {@link GaussianDiffusion} or a score model's noise levels. */
+    public TrainingProcess process() {
+        return process;
     }
 
     public TrainConfig config() {
@@ -159,7 +169,11 @@ public final class Trainer implements AutoCloseable {
         SplittableRandom r = new SplittableRandom(choicesKey ^ ((step * config.accumulation() + micro) * 0x9E3779B97F4A7C15L));
         int[] t = new int[n];
         for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(diffusion.timesteps());
+            t[i] = r.nextInt(process.timesteps());
+        }
+        int[] modelT = new int[n];
+        for (int i = 0; i < n; i++) {
+            modelT[i] = process.modelTimestep(t[i]);
         }
         int[] y = null;
         if (labels != null) {
@@ -176,13 +190,13 @@ public final class Trainer implements AutoCloseable {
         int[] outShape = x0.shape();
         outShape[outShape.length - 1] = model.config().outChannels();
         dOut = reuse(dOut, outShape);
-        diffusion.qSample(ctx, xt, eps, x0, t);
-        Tensor tgt = diffusion.trainingTarget(ctx, target, x0, eps, t);
+        process.qSample(ctx, xt, eps, x0, t);
+        Tensor tgt = process.trainingTarget(ctx, target, x0, eps, t);
         if (micro == 0) {
             model.zeroGrad();
         }
-        Tensor out = model.forward(ctx, xt, t, y, true);
-        diffusion.trainingLoss(ctx, loss, dOut, out, tgt, x0, xt, t, 1.0 / config.accumulation());
+        Tensor out = model.forward(ctx, xt, modelT, y, true);
+        process.trainingLoss(ctx, loss, dOut, out, tgt, x0, xt, t, 1.0 / config.accumulation());
         model.backward(ctx, dOut);
         if (micro == 0) {
             stepLoss.copyFrom(loss);
@@ -342,7 +356,7 @@ public final class Trainer implements AutoCloseable {
         meta.put("format_version", FORMAT_VERSION);
         meta.put("config", model.config().toString());
         meta.putAll(model.config().toMetadata());
-        meta.putAll(diffusion.toMetadata());
+        meta.putAll(process.toMetadata());
         meta.put("train_config", config.toString());
         meta.put("seed", Long.toString(config.seed()));
         meta.put("step", Long.toString(step));
@@ -373,13 +387,13 @@ public final class Trainer implements AutoCloseable {
             throw new IOException(file + ": checkpoint format version " + version + ", expected " + FORMAT_VERSION);
         }
         UNetConfig saved;
-        GaussianDiffusion savedDiffusion;
+        TrainingProcess savedProcess;
         long savedStep;
         long rngSeed;
         long rngOffset;
         try {
             saved = UNetConfig.fromMetadata(meta);
-            savedDiffusion = GaussianDiffusion.fromMetadata(meta);
+            savedProcess = TrainingProcess.fromMetadata(meta);
             savedStep = Long.parseLong(Objects.requireNonNull(meta.get("step"), "step"));
             rngSeed = Long.parseLong(Objects.requireNonNull(meta.get("rng_seed"), "rng_seed"));
             rngOffset = Long.parseLong(Objects.requireNonNull(meta.get("rng_offset"), "rng_offset"));
@@ -398,9 +412,9 @@ public final class Trainer implements AutoCloseable {
         if (!model.config().sameArchitecture(saved)) {
             throw new IOException(file + ": checkpoint of " + saved + " does not fit " + model.config());
         }
-        if (!savedDiffusion.equals(diffusion)) {
-            throw new IOException(file + ": checkpoint was trained with " + savedDiffusion + "; this trainer has "
-                    + diffusion);
+        if (!savedProcess.equals(process)) {
+            throw new IOException(file + ": checkpoint was trained with " + savedProcess + "; this trainer has "
+                    + process);
         }
         List<Tensor> into = new ArrayList<>();
         List<Safetensors.Entry> from = new ArrayList<>();
