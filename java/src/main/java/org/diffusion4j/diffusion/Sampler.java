@@ -29,7 +29,7 @@ import org.diffusion4j.ops.VarianceShift;
  * update, fresh keyed Philox noise); noise is keyed by {@link SampleNoise}, so an image depends on
  * (seed, sample id) only and the context's RNG is never touched.
  */
-public abstract class Sampler {
+public abstract class Sampler implements ImageSampler {
     private final GaussianDiffusion diffusion;
     private final double guidance;
     private final boolean clipX0;
@@ -72,6 +72,12 @@ public abstract class Sampler {
 
     /** S, the number of steps. */
     public int steps() {
+        return plan.length;
+    }
+
+    /** S: one network evaluation per step. */
+    @Override
+    public int networkEvaluations() {
         return plan.length;
     }
 
@@ -287,6 +293,7 @@ public abstract class Sampler {
      * @return x_0 on ctx's device; the caller closes it
      * @throws CancellationException when the callback returns false
      */
+    @Override
     public Tensor sample(Context ctx, Denoiser model, int[] shape, int[] labels, SampleNoise noise, StepCallback callback) {
         Objects.requireNonNull(shape, "shape");
         Tensor x = initialNoise(ctx, shape, noise);

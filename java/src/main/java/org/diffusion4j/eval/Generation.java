@@ -6,6 +6,7 @@ import org.diffusion4j.Tensor;
 import org.diffusion4j.diffusion.ClassifierGradient;
 import org.diffusion4j.diffusion.ClassifierGuidance;
 import org.diffusion4j.diffusion.Denoiser;
+import org.diffusion4j.diffusion.ImageSampler;
 import org.diffusion4j.diffusion.SampleNoise;
 import org.diffusion4j.diffusion.Sampler;
 
@@ -40,13 +41,15 @@ public final class Generation {
      * @param labels one per image, or null
      * @return N images, each H·W·C values in the model's range
      */
-    public static float[][] sample(Context ctx, Denoiser model, Sampler sampler, int n, int[] shape, int[] labels, long seed,
-            int batch, Progress progress) {
-        return sample(ctx, model, sampler, n, shape, labels, true, null, 0, seed, batch, progress);
+    public static float[][] sample(Context ctx, Denoiser model, ImageSampler sampler, int n, int[] shape, int[] labels,
+            long seed, int batch, Progress progress) {
+        Objects.requireNonNull(sampler, "sampler");
+        return batches(n, shape, labels, seed, batch, progress, (y, noise) -> sampler.sample(ctx, model,
+                new int[] {noise.size(), shape[0], shape[1], shape[2]}, y, noise, null));
     }
 
     /**
-     * As {@link #sample(Context, Denoiser, Sampler, int, int[], int[], long, int, Progress)} with
+     * As {@link #sample(Context, Denoiser, ImageSampler, int, int[], int[], long, int, Progress)} with
      * classifier guidance at {@code scale} towards {@code labels} (classifier null: none); the
      * model is given the labels only when {@code modelTakesLabels} (an unconditional model is not).
      */
@@ -56,6 +59,17 @@ public final class Generation {
         if (classifier != null && labels == null) {
             throw new IllegalArgumentException("classifier guidance needs labels to steer towards");
         }
+        return batches(n, shape, labels, seed, batch, progress, (y, noise) -> sampler.sample(ctx, model,
+                new int[] {noise.size(), shape[0], shape[1], shape[2]}, modelTakesLabels ? y : null, noise, null,
+                classifier == null ? null : new ClassifierGuidance(classifier, scale, y)));
+    }
+
+    /** One batch: its labels (or null) and noise to the samples. */
+    private interface Batch {
+        Tensor draw(int[] labels, SampleNoise noise);
+    }
+
+    private static float[][] batches(int n, int[] shape, int[] labels, long seed, int batch, Progress progress, Batch draw) {
         if (n < 1 || batch < 1) {
             throw new IllegalArgumentException("n " + n + " and batch " + batch + " must be >= 1");
         }
@@ -64,9 +78,7 @@ public final class Generation {
         for (int start = 0; start < n; start += batch) {
             int b = Math.min(batch, n - start);
             int[] y = labels == null ? null : java.util.Arrays.copyOfRange(labels, start, start + b);
-            ClassifierGuidance guidance = classifier == null ? null : new ClassifierGuidance(classifier, scale, y);
-            try (Tensor x = sampler.sample(ctx, model, new int[] {b, shape[0], shape[1], shape[2]}, modelTakesLabels ? y : null,
-                    SampleNoise.range(seed, start, b), null, guidance)) {
+            try (Tensor x = draw.draw(y, SampleNoise.range(seed, start, b))) {
                 float[] v = x.toArray();
                 for (int i = 0; i < b; i++) {
                     out[start + i] = java.util.Arrays.copyOfRange(v, i * per, (i + 1) * per);
