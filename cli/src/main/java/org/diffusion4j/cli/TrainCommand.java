@@ -19,7 +19,7 @@ import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.io.LossCurve;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
-import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.TrainingProcess;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Fit;
 import org.diffusion4j.train.TrainSummary;
@@ -72,15 +72,21 @@ final class TrainCommand implements Callable<Integer> {
                     + "; the U-Net takes square images");
         }
         UNetConfig config = o.unetConfig(data);
-        GaussianDiffusion diffusion = o.diffusion();
+        TrainingProcess diffusion;
         long seed = o.seed == null ? 0 : o.seed;
         if (o.resume) { // the checkpoint's process, network and seed continue; options that contradict them are errors
             Checkpoint c = Checkpoint.read(ckpt);
             seed = resumed(spec, "--seed", seed, Long.parseLong(c.metadata().getOrDefault("seed", "0")));
-            diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--variance/--loss/--min-snr-gamma", diffusion,
-                    c.diffusion());
+            if (spec.commandLine().getParseResult().hasMatchedOption("--model") && o.score() != c.isScoreModel()) {
+                throw new ParameterException(spec.commandLine(), "--model " + o.model + ": the checkpoint is a "
+                        + (c.isScoreModel() ? "score model (ncsn)" : "Gaussian diffusion (ddpm)") + "; --resume continues it");
+            }
+            diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--variance/--loss/--min-snr-gamma/--sigma-max/"
+                    + "--sigma-min/--levels", () -> o.process(data, out), c.process());
             resumed(spec, "--base/--dropout/--variance/--unconditional", config.toMetadata(), c.config().toMetadata());
             config = c.config();
+        } else {
+            diffusion = o.process(data, out);
         }
         TrainConfig cfg = o.trainConfig(seed);
         boolean conditional = config.classes() > 0;
@@ -126,11 +132,16 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The checkpoint's value, unless the option was given with another. */
     private static <T> T resumed(CommandSpec spec, String options, T given, T saved) {
+        return resumed(spec, options, () -> given, saved);
+    }
+
+    /** As {@link #resumed(CommandSpec, String, Object, Object)}, the given value computed only when an option was given. */
+    private static <T> T resumed(CommandSpec spec, String options, java.util.function.Supplier<T> given, T saved) {
         boolean explicit = false;
         for (String name : options.split("/")) {
             explicit |= spec.commandLine().getParseResult().hasMatchedOption(name);
         }
-        if (explicit && !given.equals(saved)) {
+        if (explicit && !given.get().equals(saved)) {
             throw new ParameterException(spec.commandLine(), options + ": the checkpoint was trained with " + saved
                     + "; --resume continues it (drop the option, or train afresh with --force)");
         }

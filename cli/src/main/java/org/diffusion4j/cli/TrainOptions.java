@@ -8,6 +8,9 @@ import org.diffusion4j.diffusion.LossType;
 import org.diffusion4j.diffusion.ModelOutput;
 import org.diffusion4j.diffusion.VarianceType;
 import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.NoiseLevels;
+import org.diffusion4j.diffusion.ScoreMatching;
+import org.diffusion4j.diffusion.TrainingProcess;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.train.TrainConfig;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +19,8 @@ import picocli.CommandLine.ParameterException;
 
 /**
  * The options of {@code d4j train}, their checks, and what they become in the library: a
- * {@link TrainConfig}, a {@link UNetConfig}, a {@link GaussianDiffusion}. To add an option: a field
+ * {@link TrainConfig}, a {@link UNetConfig}, a {@link GaussianDiffusion} (--model ddpm) or a
+ * {@link ScoreMatching} (--model ncsn). To add an option: a field
  * here (an enum type gives its values in the help and in the error for a wrong one), its check
  * in {@link #validate}, and its use in the method that builds the library object it configures.
  */
@@ -79,6 +83,27 @@ final class TrainOptions {
             + "(0; with --resume, the checkpoint's).")
     Long seed;
 
+    // --- the model family ---
+
+    @Option(names = "--model", paramLabel = "KIND", description = "ddpm (a Gaussian diffusion: --schedule, --timesteps, "
+            + "--prediction, --variance, --loss) or ncsn (a noise-conditional score network over geometric noise levels "
+            + "trained by denoising score matching: --sigma-max, --sigma-min, --levels).")
+    String model = "ddpm";
+
+    // --- the score model's noise levels (ScoreMatching) ---
+
+    @Option(names = "--sigma-max", paramLabel = "S", description = "--model ncsn: the largest noise level σ_1 (default: "
+            + "NCSNv2's technique 1, the largest distance between two of " + SIGMA_MAX_SAMPLE + " training images).")
+    Double sigmaMax;
+
+    @Option(names = "--sigma-min", paramLabel = "S", description = "--model ncsn: the smallest noise level σ_L (NCSNv2's "
+            + "0.01 for data in [0, 1], here in [-1, 1]).")
+    double sigmaMin = 0.02;
+
+    @Option(names = "--levels", paramLabel = "L", description = "--model ncsn: the number of levels (default: NCSNv2's "
+            + "technique 2 for the data's dimension).")
+    Integer levels;
+
     // --- the diffusion process (GaussianDiffusion) ---
 
     @Option(names = "--schedule", paramLabel = "KIND", description = "Noise schedule: linear (DDPM) or cosine (Improved DDPM).")
@@ -125,6 +150,12 @@ final class TrainOptions {
     boolean quiet;
 
     static final double DEFAULT_MINUTES = 10;
+    /** Training images (the first of a shuffle seeded by --seed) over which --sigma-max's default is measured. */
+    static final int SIGMA_MAX_SAMPLE = 5000;
+    /** The options that configure a Gaussian diffusion, refused with --model ncsn. */
+    private static final String[] DIFFUSION_OPTIONS = {"--schedule", "--timesteps", "--prediction", "--variance", "--loss",
+        "--min-snr-gamma"};
+    private static final String[] SCORE_OPTIONS = {"--sigma-max", "--sigma-min", "--levels"};
 
     /** Checks every value; a bad one is a usage error naming the option and the value. */
     void validate(CommandSpec spec) {
@@ -141,6 +172,23 @@ final class TrainOptions {
         }
         if (steps != null) {
             Check.atLeast(spec, "--steps", steps, 1);
+        }
+        Check.oneOf(spec, "--model", model, "ddpm", "ncsn");
+        for (String o : score() ? DIFFUSION_OPTIONS : SCORE_OPTIONS) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
+                throw new ParameterException(spec.commandLine(), o + " configures " + (score() ? "a Gaussian diffusion "
+                        + "(--model ddpm)" : "a score model (--model ncsn)") + "; this is --model " + model);
+            }
+        }
+        Check.positive(spec, "--sigma-min", sigmaMin);
+        if (sigmaMax != null && !(sigmaMax > sigmaMin)) {
+            throw Check.invalid(spec, "--sigma-max", sigmaMax, "it must exceed --sigma-min (" + sigmaMin + ")");
+        }
+        if (levels != null) {
+            Check.atLeast(spec, "--levels", levels, 2);
+            if (levels > NoiseLevels.MAX_LEVELS) {
+                throw Check.invalid(spec, "--levels", levels, "at most " + NoiseLevels.MAX_LEVELS);
+            }
         }
         Check.atLeast(spec, "--batch", batch, 1);
         Check.atLeast(spec, "--accumulate", accumulate, 1);
@@ -195,7 +243,53 @@ final class TrainOptions {
     }
 
     boolean learned() {
-        return variance.equals("learned");
+        return !score() && variance.equals("learned");
+    }
+
+    boolean score() {
+        return model.equals("ncsn");
+    }
+
+    /** The process --model names: {@link #diffusion()}, or {@link #scoreMatching} over the data's levels. */
+    TrainingProcess process(ImageDataset data, java.io.PrintWriter log) {
+        return score() ? scoreMatching(data, log) : diffusion();
+    }
+
+    /**
+     * The noise levels of --model ncsn: σ_1 from --sigma-max or NCSNv2's technique 1 (the largest
+     * pairwise distance among {@value #SIGMA_MAX_SAMPLE} seeded training images), σ_L = --sigma-min,
+     * and --levels or technique 2's count for the data's dimension; printed to {@code log}.
+     */
+    ScoreMatching scoreMatching(ImageDataset data, java.io.PrintWriter log) {
+        int dim = data.height() * data.width() * data.channels();
+        double max;
+        if (sigmaMax != null) {
+            max = sigmaMax;
+        } else {
+            int m = Math.min(SIGMA_MAX_SAMPLE, data.size());
+            int[] idx = java.util.stream.IntStream.range(0, data.size()).toArray();
+            java.util.SplittableRandom r = new java.util.SplittableRandom(seed == null ? 0 : seed);
+            float[][] images = new float[m][];
+            for (int i = 0; i < m; i++) { // the first m of a Fisher–Yates shuffle
+                int j = i + r.nextInt(data.size() - i);
+                int v = idx[j];
+                idx[j] = idx[i];
+                idx[i] = v;
+                images[i] = data.image(v);
+            }
+            max = NoiseLevels.maxPairwiseDistance(images);
+            log.printf("sigma_1 = %.4f: the largest distance between two of %d training images (NCSNv2 technique 1)%n", max, m);
+            if (!(max > sigmaMin)) {
+                throw new IllegalArgumentException("--data: the largest distance between images is " + max
+                        + ", not above --sigma-min " + sigmaMin + "; give --sigma-max");
+            }
+        }
+        NoiseLevels l = levels != null ? NoiseLevels.geometric(max, sigmaMin, levels) : NoiseLevels.ncsnv2(max, sigmaMin, dim);
+        if (levels == null) {
+            log.printf("L = %d levels: NCSNv2 technique 2 for %d dimensions (ratio %.5f)%n", l.levels(), dim,
+                    NoiseLevels.ncsnv2Ratio(dim));
+        }
+        return new ScoreMatching(l);
     }
 
     /** The small U-Net preset sized for the data (no classes with --unconditional), with variance channels for --variance learned. */
