@@ -15,9 +15,12 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Device;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
+import org.diffusion4j.diffusion.AnnealedLangevin;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.ImageSampler;
+import org.diffusion4j.diffusion.PredictorCorrector;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.Spacing;
 import org.diffusion4j.diffusion.VarianceType;
@@ -44,14 +47,18 @@ import picocli.CommandLine.Spec;
  * a table of FID, class accuracy, precision and recall, each beside the floor of N real training
  * images; {@code --bpd} adds the variational bound on the test set; {@code --ddim-table} scores
  * the DDIM grid S ∈ {10, 20, 50, 100} × η ∈ {0, 0.5, 1} and the full DDPM chain with σ² = β and β̃
- * (or the learned Σ_θ); {@code --ddpm-steps} scores respaced DDPM chains with the checkpoint's variance.
- * The table is also written as CSV and Markdown.
+ * (or the learned Σ_θ); {@code --ddpm-steps} scores respaced DDPM chains with the checkpoint's variance
+ * (with --corrector-steps, each with a Langevin corrector). A score (ncsn) checkpoint is sampled by
+ * annealed Langevin dynamics. Each row gives its network evaluations per image (NFE). The table is
+ * also written as CSV and Markdown.
  */
 @Command(name = "evaluate", description = {"Score images in the feature network's features: FID against the test set, "
         + "class accuracy, precision and recall, each beside the floor (N real training images at the same N). Scores a "
         + "folder of PNGs (--images) or N samples of a checkpoint (--checkpoint); --bpd adds the variational bound in "
         + "bits/dim on the test set; --ddim-table scores DDIM S in {10,20,50,100} x eta in {0,0.5,1} and the full DDPM "
-        + "chain; --ddpm-steps scores respaced DDPM chains. Writes results.csv and results.md into --out."})
+        + "chain; --ddpm-steps scores respaced DDPM chains (with --corrector-steps: predictor-corrector). A score (ncsn) "
+        + "checkpoint is sampled by annealed Langevin dynamics. Each row gives its network evaluations per image (NFE). "
+        + "Writes results.csv and results.md into --out."})
 final class EvaluateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -104,7 +111,8 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Option(names = "--ddpm-steps", paramLabel = "S,...", split = ",", description = "Score DDPM ancestral sampling with "
             + "the checkpoint's variance (fixed or learned) at each S, the chain respaced to S linspace steps (Improved "
-            + "DDPM's fast sampling), e.g. 25,50,100,1000 (ignores the sampler options but --guidance and --no-clip).")
+            + "DDPM's fast sampling), e.g. 25,50,100,1000 (ignores the sampler options but --guidance, --no-clip, "
+            + "--corrector-steps and --snr).")
     int[] ddpmSteps;
 
     @Option(names = "--guidance-classifier", paramLabel = "FILE", description = "Classifier guidance: a noisy classifier "
@@ -125,8 +133,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No progress lines.")
     boolean quiet;
 
-    /** One row of the table. */
-    record Row(String what, SampleScores s, double seconds) {}
+    /** One row of the table: nfe the network evaluations per image (0: not known, a folder of images). */
+    record Row(String what, SampleScores s, int nfe, double seconds) {}
 
     @Override
     public Integer call() throws IOException {
@@ -141,6 +149,10 @@ final class EvaluateCommand implements Callable<Integer> {
         if (guidanceClassifier != null && (checkpointFile == null || ddimTable || ddpmSteps != null)) {
             throw new ParameterException(spec.commandLine(), "--guidance-classifier needs --checkpoint and scores the "
                     + "sampler options' sampler (not --ddim-table or --ddpm-steps)");
+        }
+        if (guidanceClassifier != null && sampling.correctorSteps > 0) {
+            throw new ParameterException(spec.commandLine(), "--guidance-classifier guides DDIM and DDPM sampling, not "
+                    + "predictor-corrector (--corrector-steps)");
         }
         if (guidanceClassifier == null && spec.commandLine().getParseResult().hasMatchedOption("--classifier-scales")) {
             throw new ParameterException(spec.commandLine(), "--classifier-scales needs --guidance-classifier");
@@ -181,7 +193,7 @@ final class EvaluateCommand implements Callable<Integer> {
                                 + " PNG found; the scores need at least 4 (precision and recall: 3 neighbours each)");
                     }
                     long t0 = System.nanoTime();
-                    rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed),
+                    rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed), 0,
                             (System.nanoTime() - t0) / 1e9));
                 } else {
                     scoreCheckpoint(ctx, ev, rows, notes, out, progress, dir);
@@ -196,7 +208,12 @@ final class EvaluateCommand implements Callable<Integer> {
     private void scoreCheckpoint(Context ctx, Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out,
             Progress progress, Path dir) throws IOException {
         Checkpoint c = Checkpoint.read(checkpointFile);
-        GaussianDiffusion diffusion = c.diffusion();
+        if (c.isScoreModel() && (bpd || ddimTable || ddpmSteps != null || guidanceClassifier != null)) {
+            throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : ddimTable ? "--ddim-table" : ddpmSteps != null
+                    ? "--ddpm-steps" : "--guidance-classifier") + " needs a diffusion checkpoint; " + checkpointFile
+                    + " is a score (ncsn) model, sampled by annealed Langevin dynamics");
+        }
+        GaussianDiffusion diffusion = c.isScoreModel() ? null : c.diffusion();
         int size = c.config().imageSize();
         int[] shape = {size, size, c.config().channels()};
         int modelClasses = c.config().classes();
@@ -216,10 +233,11 @@ final class EvaluateCommand implements Callable<Integer> {
                                 progress.report(String.format("%s: %d/%d images", what, done, total), (double) done / total, "");
                                 return true;
                             });
-                    addRow(ev, rows, notes, out, dir, what, images, labels, t0);
+                    addRow(ev, rows, notes, out, dir, what, images, labels, t0,
+                            s.steps() * (s.guidance() > 0 && modelClasses > 0 ? 2 : 1));
                 }
             }
-            List<Sampler> samplers = new ArrayList<>();
+            List<ImageSampler> samplers = new ArrayList<>();
             if (ddimTable) {
                 for (int s : new int[] {10, 20, 50, 100}) {
                     for (double eta : new double[] {0.0, 0.5, 1.0}) {
@@ -241,19 +259,21 @@ final class EvaluateCommand implements Callable<Integer> {
                     if (st > diffusion.timesteps()) {
                         throw Check.invalid(spec, "--ddpm-steps", st, "this checkpoint's T is " + diffusion.timesteps());
                     }
-                    samplers.add(new DdpmSampler(diffusion, st, Spacing.LINSPACE, sampling.guidance, !sampling.noClip));
+                    samplers.add(sampling.corrected(new DdpmSampler(diffusion, st, Spacing.LINSPACE, sampling.guidance,
+                            !sampling.noClip)));
                 }
             }
             if (!ddimTable && ddpmSteps == null && steer == null) {
-                samplers.add(sampling.build(spec, diffusion));
+                samplers.add(sampling.build(spec, c));
             }
-            for (Sampler s : samplers) {
+            for (ImageSampler s : samplers) {
                 long t0 = System.nanoTime();
                 float[][] images = Generation.sample(ctx, net, s, n, shape, labels, seed, batch, (done, total) -> {
                     progress.report(String.format("%s: %d/%d images", describe(s), done, total), (double) done / total, "");
                     return true;
                 });
-                addRow(ev, rows, notes, out, dir, describe(s), images, labels, t0);
+                addRow(ev, rows, notes, out, dir, describe(s), images, labels, t0,
+                        s.networkEvaluations() * (s.guidance() > 0 && modelClasses > 0 ? 2 : 1));
             }
             if (bpd) {
                 ImageDataset test = loadTest(testData);
@@ -285,20 +305,28 @@ final class EvaluateCommand implements Callable<Integer> {
 
     /** Scores one row's images, prints it and rewrites the tables. */
     private void addRow(Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out, Path dir, String what,
-            float[][] images, int[] labels, long t0) throws IOException {
+            float[][] images, int[] labels, long t0, int nfe) throws IOException {
         SampleScores sc = ev.score(images, labels, seed);
-        rows.add(new Row(what, sc, (System.nanoTime() - t0) / 1e9));
-        out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f%n", what, sc.fid(), sc.floorFid(),
-                sc.accuracy(), sc.precision(), sc.recall());
+        rows.add(new Row(what, sc, nfe, (System.nanoTime() - t0) / 1e9));
+        out.printf("%s: FID %.3f (floor %.3f), accuracy %.3f, precision %.3f, recall %.3f, %d network evaluations per "
+                + "image%n", what, sc.fid(), sc.floorFid(), sc.accuracy(), sc.precision(), sc.recall(), nfe);
         out.flush();
         writeTables(dir, rows, notes);
     }
 
-    private static String describe(Sampler s) {
+    private static String describe(ImageSampler s) {
         if (s instanceof DdimSampler d) {
             return String.format("DDIM S=%d eta=%s w=%s", d.steps(), trim(d.eta()), trim(d.guidance()));
         }
-        return String.format("DDPM S=%d %s w=%s", s.steps(), s.diffusion().variance().id(), trim(s.guidance()));
+        if (s instanceof Sampler p) {
+            return String.format("DDPM S=%d %s w=%s", p.steps(), p.diffusion().variance().id(), trim(p.guidance()));
+        }
+        if (s instanceof PredictorCorrector pc) {
+            return String.format("PC %s + %d corrector snr=%s", describe(pc.predictor()), pc.correctorSteps(), trim(pc.snr()));
+        }
+        AnnealedLangevin a = (AnnealedLangevin) s;
+        return String.format(java.util.Locale.ROOT, "Langevin L=%d T=%d eps=%.3g%s w=%s", a.process().levels().levels(),
+                a.stepsPerLevel(), a.stepSize(), a.denoises() ? " denoised" : "", trim(a.guidance()));
     }
 
     private static String trim(double v) {
@@ -369,17 +397,18 @@ final class EvaluateCommand implements Callable<Integer> {
     /** results.md and results.csv from the rows so far; returns the Markdown. */
     private static String writeTables(Path dir, List<Row> rows, List<String> notes) throws IOException {
         StringBuilder md = new StringBuilder("| images | N | FID | floor FID | accuracy | floor accuracy | precision | recall "
-                + "| floor precision | floor recall | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| floor precision | floor recall | NFE | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         StringBuilder csv = new StringBuilder("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,"
-                + "floor_precision,floor_recall,seconds\n");
+                + "floor_precision,floor_recall,nfe,seconds\n");
         for (Row r : rows) {
             SampleScores s = r.s();
-            md.append(String.format("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.0f |%n", r.what(),
-                    s.n(), s.fid(), s.floorFid(), s.accuracy(), s.floorAccuracy(), s.precision(), s.recall(),
-                    s.floorPrecision(), s.floorRecall(), r.seconds()));
-            csv.append(String.format("\"%s\",%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f%n", r.what(), s.n(), s.fid(),
+            String nfe = r.nfe() == 0 ? "" : Integer.toString(r.nfe());
+            md.append(String.format("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %s | %.0f |%n",
+                    r.what(), s.n(), s.fid(), s.floorFid(), s.accuracy(), s.floorAccuracy(), s.precision(), s.recall(),
+                    s.floorPrecision(), s.floorRecall(), nfe.isEmpty() ? "-" : nfe, r.seconds()));
+            csv.append(String.format("\"%s\",%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%s,%.1f%n", r.what(), s.n(), s.fid(),
                     s.floorFid(), s.accuracy(), s.floorAccuracy(), s.precision(), s.recall(), s.floorPrecision(),
-                    s.floorRecall(), r.seconds()));
+                    s.floorRecall(), nfe, r.seconds()));
         }
         for (String note : notes) {
             md.append("\n").append(note).append("\n");

@@ -14,8 +14,10 @@ import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.diffusion.ClassifierGuidance;
+import org.diffusion4j.diffusion.ImageSampler;
 import org.diffusion4j.diffusion.SampleNoise;
 import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.StepCallback;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.nn.NoisyClassifier;
 import org.diffusion4j.nn.UNet;
@@ -25,17 +27,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code d4j sample}: loads a checkpoint written by {@code d4j train} (its EMA weights unless
  * --raw) into the U-Net its metadata describes, samples --per-label images for each label (or
- * --count images from an unconditional model) with DDIM or DDPM and classifier-free
- * guidance, and writes what other tools can read (one PNG per image at its native size, label
+ * --count images from an unconditional model) with DDIM or DDPM (optionally with a Langevin
+ * corrector) and classifier-free guidance, or a score (ncsn) checkpoint with annealed Langevin
+ * dynamics, and writes what other tools can read (one PNG per image at its native size, label
  * in the name, and labels.csv: see {@link SampleFiles}) and a magnified grid, a row per label.
  */
 @Command(name = "sample", description = {"Sample a checkpoint written by d4j train: --per-label images of each label "
-        + "(or --count images from an unconditional model) with DDIM or DDPM and classifier-free guidance, written as one "
+        + "(or --count images from an unconditional model) with DDIM or DDPM (--corrector-steps: predictor-corrector) "
+        + "and classifier-free guidance, or annealed Langevin dynamics for a score (ncsn) checkpoint, written as one "
         + "PNG per image at its native size (label in the name), labels.csv (file, label, class) and grid.png, a row "
         + "per label, magnified 2x."})
 final class SampleCommand implements Callable<Integer> {
@@ -88,7 +93,11 @@ final class SampleCommand implements Callable<Integer> {
         Device device = D4j.parseDevice(deviceName);
         Checkpoint checkpoint = Checkpoint.read(checkpointFile);
         Path dir = D4j.outputDir(outDir);
-        Sampler sampler = sampling.build(spec, checkpoint.diffusion()); // the process the model was trained with
+        ImageSampler sampler = sampling.build(spec, checkpoint); // for the process the model was trained with
+        if (classifierOptions.file != null && !(sampler instanceof Sampler)) {
+            throw new ParameterException(spec.commandLine(), "--classifier guides DDIM and DDPM sampling of a diffusion "
+                    + "checkpoint, not " + sampler);
+        }
         UNetConfig config = checkpoint.config();
         boolean ema = !raw;
         int size = config.imageSize();
@@ -99,8 +108,8 @@ final class SampleCommand implements Callable<Integer> {
         int[] labels;
         List<String> names;
         try (Context ctx = Context.create(device); UNet net = new UNet(ctx, config);
-                NoisyClassifier.Loaded classifier = classifierOptions.load(ctx, checkpoint.diffusion(), size, ch,
-                        config.classes())) {
+                NoisyClassifier.Loaded classifier = classifierOptions.file == null ? null
+                        : classifierOptions.load(ctx, checkpoint.diffusion(), size, ch, config.classes())) {
             // the labels a conditional model takes, or those an unconditional one is guided to
             int classes = config.classes() > 0 ? config.classes() : classifier == null ? 0 : classifier.classifier().classes();
             names = config.classes() > 0 || classifier == null ? className(checkpoint.classNames(), config, classes)
@@ -127,13 +136,16 @@ final class SampleCommand implements Callable<Integer> {
             checkpoint.loadWeights(net, ema);
             long t0 = System.nanoTime();
             Progress progress = new Progress(out, quiet);
-            try (Tensor x = sampler.sample(ctx, net, new int[] {n, size, size, ch}, config.classes() > 0 ? y : null,
-                    SampleNoise.of(seed, n), quiet ? null : (done, total, t, xs) -> {
-                        if (done % 10 == 0 || done == total) {
-                            progress.report(String.format("  step %d/%d", done, total), (double) done / total, "(t = " + t + ")");
-                        }
-                        return true;
-                    }, guidance)) {
+            StepCallback report = quiet ? null : (done, total, t, xs) -> {
+                if (done % 10 == 0 || done == total) {
+                    progress.report(String.format("  step %d/%d", done, total), (double) done / total, "(t = " + t + ")");
+                }
+                return true;
+            };
+            int[] shape = {n, size, size, ch};
+            int[] modelLabels = config.classes() > 0 ? y : null;
+            try (Tensor x = guidance == null ? sampler.sample(ctx, net, shape, modelLabels, SampleNoise.of(seed, n), report)
+                    : ((Sampler) sampler).sample(ctx, net, shape, modelLabels, SampleNoise.of(seed, n), report, guidance)) {
                 images = x.toArray();
             }
             out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);

@@ -38,7 +38,7 @@ class EvaluateCommandTest {
             "--guidance", "1", "--bpd", "--bpd-images", "8", "--bpd-strata", "3", "--out", eval.toString(), "--device", "cpu",
             "--quiet"}));
         List<String> csv = Files.readAllLines(eval.resolve("results.csv"));
-        assertEquals("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,floor_precision,floor_recall,seconds",
+        assertEquals("images,n,fid,floor_fid,accuracy,floor_accuracy,precision,recall,floor_precision,floor_recall,nfe,seconds",
                 csv.get(0));
         String[] f = csv.get(1).split(",");
         assertEquals("\"DDIM S=2 eta=0 w=1\"", f[0]);

@@ -157,6 +157,7 @@ public final class AnnealedLangevin implements ImageSampler {
         return denoise;
     }
 
+    @Override
     public double guidance() {
         return guidance;
     }

@@ -21,4 +21,7 @@ public interface ImageSampler {
 
     /** Network evaluations per image without classifier-free guidance (guidance doubles them). */
     int networkEvaluations();
+
+    /** The classifier-free guidance weight w; 0 is none. */
+    double guidance();
 }

@@ -57,6 +57,12 @@ public final class PredictorCorrector implements ImageSampler {
         return snr;
     }
 
+    /** The predictor's weight, which guides the corrector too. */
+    @Override
+    public double guidance() {
+        return predictor.guidance();
+    }
+
     /** S (1 + M). */
     @Override
     public int networkEvaluations() {

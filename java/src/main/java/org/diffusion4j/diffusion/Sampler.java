@@ -62,6 +62,7 @@ public abstract class Sampler implements ImageSampler {
     }
 
     /** Classifier-free guidance weight w: o = (w + 1) o(x, y) − w o(x); 0 is the conditional model. */
+    @Override
     public double guidance() {
         return guidance;
     }
