@@ -65,10 +65,15 @@ public final class NoiseLevels {
      * {@code dimension} D, solving Φ(√(2D)(γ − 1) + 3γ) − Φ(√(2D)(γ − 1) − 3γ) = ½ (so that a
      * sample of level i − 1 lies, with probability ½, within three standard deviations of the
      * shell level i's samples occupy).
+     *
+     * @throws IllegalArgumentException for dimension &lt; 5, where the equation has no root
      */
     public static double ncsnv2Ratio(int dimension) {
-        if (dimension < 1) {
-            throw new IllegalArgumentException("dimension is " + dimension + "; it must be >= 1");
+        if (dimension < 5) {
+            // for √(2D) ≤ 3 the lower argument √(2D)(γ − 1) − 3γ only falls as γ grows, the overlap
+            // stays above ½ and the equation has no root
+            throw new IllegalArgumentException("dimension is " + dimension
+                    + "; technique 2's equation has a root only for dimension >= 5 (sqrt(2D) > 3)");
         }
         double r = Math.sqrt(2.0 * dimension);
         double lo = 1.0;
@@ -127,6 +132,11 @@ public final class NoiseLevels {
             }
             norms[i] = s;
         }
+        // |float dot − a·b| ≤ γ_{d+1} Σ|a_k b_k| ≤ γ_{d+1} ‖a‖‖b‖ (recursive summation, u = 2⁻²⁴), so a
+        // pair whose estimate plus twice that bound (and the float64 rounding of the norms) does not
+        // reach the best exact square cannot win; any other pair is refined
+        double du = (d + 1) * 0x1p-24;
+        double gammaD = du < 0.5 ? du / (1 - du) : Double.POSITIVE_INFINITY;
         double best = 0;
         for (int i = 0; i < images.length; i++) {
             float[] a = images[i];
@@ -137,7 +147,8 @@ public final class NoiseLevels {
                     dot += a[k] * b[k];
                 }
                 double sq = norms[i] + norms[j] - 2.0 * dot;
-                if (sq > best * 0.999) {
+                double slack = 2 * gammaD * Math.sqrt(norms[i] * norms[j]) + (d + 4) * 0x1p-52 * (norms[i] + norms[j]);
+                if (!(sq + slack < best) || !Float.isFinite(dot)) { // an overflowed or NaN estimate is refined too
                     double exact = 0;
                     for (int k = 0; k < d; k++) {
                         double diff = (double) a[k] - b[k];
