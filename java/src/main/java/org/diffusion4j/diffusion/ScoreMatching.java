@@ -56,7 +56,11 @@ public final class ScoreMatching implements TrainingProcess {
         return levels.levels();
     }
 
-    /** c_i = k (L − 1 − i), the value the network's time embedding sees at level i. */
+    /**
+     * c_i = k (L − 1 − i), k = max(1, ⌊999/(L − 1)⌋): the value the network's time embedding sees
+     * at level i, spread over [0, 999] as a DDPM's timesteps are; past 1000 levels k = 1 and c_i
+     * runs to L − 1 (still distinct, and within the embedding's period).
+     */
     @Override
     public int modelTimestep(int i) {
         levels.checkIndex(i);
