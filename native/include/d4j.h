@@ -336,6 +336,25 @@ d4j_status d4j_dropout_backward(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* 
 d4j_status d4j_mse_loss(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dpred, const d4j_tensor* pred,
                         const d4j_tensor* target, const float* weights);
 
+/* A diagonal Gaussian latent q(z|x) = N(μ, diag exp(ℓ)) as an encoder writes it: moments (N, H, W, 2C),
+ * per position the C means μ then the C log-variances ℓ (latent diffusion's layout). ℓ is clamped
+ * to [-30, 20] (as latent diffusion does) before use; the gradient through a clamped ℓ is 0.
+ *
+ * KL(q ‖ N(0, I)) per sample, averaged over the batch and weighted:
+ *   loss (one element)  = (weight / N) Σ_n Σ_{h,w,c} ½ (μ² + e^ℓ − 1 − ℓ),
+ *   dmoments (or NULL)  = (weight / N) μ for the means, (weight / N) ½ (e^ℓ − 1) for the log-variances,
+ *                         overwritten (dmoments may be moments).
+ * The sum is float64 in a fixed order (the same bits on every run, as d4j_mse_loss). weight finite >= 0. */
+d4j_status d4j_gaussian_kl(d4j_ctx* ctx, d4j_tensor* loss, d4j_tensor* dmoments, const d4j_tensor* moments,
+                           float weight);
+/* The reparameterised sample z = μ + e^{ℓ/2} ε, ε ~ N(0, I) from the context's Philox stream
+ * (counters as d4j_fill_normal over eps's elements; the stream advances), written to eps;
+ * with eps NULL the mode z = μ (no draw). z, eps: (N, H, W, C) for moments (N, H, W, 2C).
+ * The backward adds into dmoments (+=): dμ += dz, dℓ += ½ dz e^{ℓ/2} ε (0 where ℓ is clamped). */
+d4j_status d4j_latent_sample_forward(d4j_ctx* ctx, d4j_tensor* z, d4j_tensor* eps, const d4j_tensor* moments);
+d4j_status d4j_latent_sample_backward(d4j_ctx* ctx, d4j_tensor* dmoments, const d4j_tensor* dz,
+                                      const d4j_tensor* eps, const d4j_tensor* moments);
+
 /* Softmax cross-entropy of a classifier's logits (N, K) against labels (N host ints, each in
  * [0, K), non-NULL):
  *   loss (one element)  = (1/N) Σ_n −log softmax(logits_n)[labels[n]],
