@@ -205,7 +205,7 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
         }
     }
 
-    private static void bound(String field, int v, int min, int max) {
+    static void bound(String field, int v, int min, int max) {
         if (v < min || v > max) {
             throw new IllegalArgumentException("U-Net configuration: " + field + " is " + v + "; it must be " + min + " to "
                     + max);
