@@ -56,6 +56,13 @@ class ClassifierTrainingOptions {
         }
     }
 
+    /** The autoencoder's run: 3 epochs of batch 64 at lr 2e-3. */
+    static final class AutoencoderDefaults extends ClassifierTrainingOptions {
+        AutoencoderDefaults() {
+            super(3, 64, 2e-3);
+        }
+    }
+
     void validate(CommandSpec spec) {
         Check.atLeast(spec, "--epochs", epochs, 1);
         Check.atLeast(spec, "--batch", batch, 1);

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
         versionProvider = D4j.Version.class, sortOptions = false, usageHelpAutoWidth = true,
         description = "Train and sample diffusion models on the diffusion4j library.",
         subcommands = {InfoCommand.class, ForwardCommand.class, TrainCommand.class, SampleCommand.class,
-            TrainClassifierCommand.class, TrainNoisyClassifierCommand.class, EvaluateCommand.class},
+            TrainClassifierCommand.class, TrainNoisyClassifierCommand.class, TrainAutoencoderCommand.class,
+            EvaluateCommand.class},
         footer = {"", "Exit status: 0 success, 1 failure, 2 bad usage. 'd4j <command> --help' describes a command."})
 public final class D4j implements Callable<Integer> {
     @Spec

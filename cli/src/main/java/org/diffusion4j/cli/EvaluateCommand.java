@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
+import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.data.ImageDataset;
 import org.diffusion4j.diffusion.AnnealedLangevin;
@@ -29,7 +30,10 @@ import org.diffusion4j.eval.FeatureNetClassifier;
 import org.diffusion4j.eval.Generation;
 import org.diffusion4j.eval.ImageClassifier;
 import org.diffusion4j.eval.SampleScores;
+import org.diffusion4j.eval.VaeBound;
 import org.diffusion4j.eval.VariationalBound;
+import org.diffusion4j.nn.Autoencoder;
+import org.diffusion4j.nn.AutoencoderConfig;
 import org.diffusion4j.nn.FeatureNet;
 import org.diffusion4j.nn.NoisyClassifier;
 import org.diffusion4j.nn.UNet;
@@ -69,6 +73,11 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "DIR", description = "Score the PNGs in DIR instead (as d4j sample writes "
             + "them; labels from DIR/labels.csv when present).")
     Path imagesDir;
+
+    @Option(names = "--autoencoder", paramLabel = "FILE", description = "Score an autoencoder (d4j train-autoencoder) "
+            + "instead: its reconstructions of N test images (with their labels), N VAE samples (z ~ N(0, I) decoded) "
+            + "and, with --bpd, its VAE bound (negative ELBO) in bits/dim on the test set.")
+    Path autoencoderFile;
 
     @Option(names = "--n", paramLabel = "N", description = "Images to sample and score (and the floor's N).")
     int n = 500;
@@ -138,11 +147,14 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if ((checkpointFile == null) == (imagesDir == null)) {
-            throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score) and "
-                    + "--images (score a folder of PNGs)");
+        if ((checkpointFile != null ? 1 : 0) + (imagesDir != null ? 1 : 0) + (autoencoderFile != null ? 1 : 0) != 1) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score), "
+                    + "--images (score a folder of PNGs) and --autoencoder (score an autoencoder)");
         }
-        if ((bpd || ddimTable || ddpmSteps != null) && checkpointFile == null) {
+        if (autoencoderFile != null && (ddimTable || ddpmSteps != null || guidanceClassifier != null)) {
+            throw new ParameterException(spec.commandLine(), "--autoencoder takes --bpd, not the samplers' tables");
+        }
+        if ((bpd && autoencoderFile == null || ddimTable || ddpmSteps != null) && checkpointFile == null) {
             throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : ddimTable ? "--ddim-table" : "--ddpm-steps")
                     + " needs --checkpoint");
         }
@@ -195,6 +207,8 @@ final class EvaluateCommand implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed), 0,
                             (System.nanoTime() - t0) / 1e9));
+                } else if (autoencoderFile != null) {
+                    scoreAutoencoder(ctx, ev, rows, notes, out, dir, test);
                 } else {
                     scoreCheckpoint(ctx, ev, rows, notes, out, progress, dir);
                 }
@@ -300,6 +314,85 @@ final class EvaluateCommand implements Callable<Integer> {
                 notes.add(note);
                 out.println(note);
             }
+        }
+    }
+
+    /**
+     * The autoencoder's rows: reconstructions (the latent's mode, decoded) of the first N test
+     * images with their labels, and N VAE samples (z ~ N(0, I) from --seed, decoded, no labels),
+     * each clipped to [−1, 1]; with --bpd its VAE bound on --bpd-images test images.
+     */
+    private void scoreAutoencoder(Context ctx, Evaluator ev, List<Row> rows, List<String> notes, PrintWriter out, Path dir,
+            ImageDataset test) throws IOException {
+        try (Autoencoder ae = Autoencoder.load(ctx, autoencoderFile)) {
+            AutoencoderConfig c = ae.config();
+            int[] shape = {c.imageSize(), c.imageSize(), c.channels()};
+            int m = Math.min(n, test.size());
+            float[][] originals = new float[m][];
+            int[] labels = test.classNames().isEmpty() ? null : new int[m];
+            for (int i = 0; i < m; i++) {
+                originals[i] = test.image(i);
+                if (labels != null) {
+                    labels[i] = test.label(i);
+                }
+            }
+            long t0 = System.nanoTime();
+            float[][] rec = new float[m][];
+            for (int first = 0; first < m; first += batch) {
+                int b = Math.min(batch, m - first);
+                float[] x = new float[b * originals[0].length];
+                for (int i = 0; i < b; i++) {
+                    System.arraycopy(originals[first + i], 0, x, i * originals[0].length, originals[0].length);
+                }
+                try (Tensor tx = Tensor.of(ctx, x, b, shape[0], shape[1], shape[2]); Tensor z = ae.encode(ctx, tx, false);
+                        Tensor xHat = ae.decode(ctx, z)) {
+                    split(xHat.toArray(), rec, first, b);
+                }
+            }
+            addRow(ev, rows, notes, out, dir, "autoencoder reconstructions of " + m + " test images", rec, labels, t0, 0);
+            t0 = System.nanoTime();
+            float[][] samples = new float[n][];
+            long seedNow = ctx.seed();
+            long offsetNow = ctx.rngOffset();
+            ctx.setRng(seed, 0);
+            try {
+                for (int first = 0; first < n; first += batch) {
+                    int b = Math.min(batch, n - first);
+                    try (Tensor z = Tensor.empty(ctx, c.latentShape(b)).fillNormal(0f, 1f); Tensor xHat = ae.decode(ctx, z)) {
+                        split(xHat.toArray(), samples, first, b);
+                    }
+                }
+            } finally {
+                ctx.setRng(seedNow, offsetNow);
+            }
+            addRow(ev, rows, notes, out, dir, "VAE samples (z ~ N(0, I), decoded)", samples, null, t0, 1);
+            if (bpd) {
+                int k = Math.min(bpdImages, test.size());
+                float[][] images = new float[k][];
+                for (int i = 0; i < k; i++) {
+                    images[i] = test.image(i);
+                }
+                t0 = System.nanoTime();
+                VaeBound.Result r = VaeBound.bitsPerDim(ctx, ae, images, shape, batch, seed);
+                String note = String.format("VAE bound of %s: %.4f ± %.4f bits/dim over %d test images (reconstruction "
+                        + "%.4f, KL %.4f; decoder sigma^2 %.4g); %.0f s", autoencoderFile.getFileName(), r.bitsPerDim(),
+                        r.standardError(), r.images(), r.reconstructionBpd(), r.klBpd(), ae.decoderVariance(),
+                        (System.nanoTime() - t0) / 1e9);
+                notes.add(note);
+                out.println(note);
+            }
+        }
+    }
+
+    /** Rows [first, first + b) of out from b images laid end to end, each clipped to [−1, 1]. */
+    private static void split(float[] v, float[][] out, int first, int b) {
+        int per = v.length / b;
+        for (int i = 0; i < b; i++) {
+            float[] img = java.util.Arrays.copyOfRange(v, i * per, (i + 1) * per);
+            for (int j = 0; j < per; j++) {
+                img[j] = Math.max(-1f, Math.min(1f, img[j]));
+            }
+            out[first + i] = img;
         }
     }
 
