@@ -147,14 +147,16 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if ((checkpointFile != null ? 1 : 0) + (imagesDir != null ? 1 : 0) + (autoencoderFile != null ? 1 : 0) != 1) {
-            throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score), "
-                    + "--images (score a folder of PNGs) and --autoencoder (score an autoencoder)");
+        boolean scoreAutoencoder = autoencoderFile != null && checkpointFile == null;
+        if ((checkpointFile != null ? 1 : 0) + (imagesDir != null ? 1 : 0) + (scoreAutoencoder ? 1 : 0) != 1) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --checkpoint (sample and score; with "
+                    + "--autoencoder for a latent model's decoder), --images (score a folder of PNGs) and --autoencoder "
+                    + "(score an autoencoder)");
         }
-        if (autoencoderFile != null && (ddimTable || ddpmSteps != null || guidanceClassifier != null)) {
+        if (scoreAutoencoder && (ddimTable || ddpmSteps != null || guidanceClassifier != null)) {
             throw new ParameterException(spec.commandLine(), "--autoencoder takes --bpd, not the samplers' tables");
         }
-        if ((bpd && autoencoderFile == null || ddimTable || ddpmSteps != null) && checkpointFile == null) {
+        if ((bpd && !scoreAutoencoder || ddimTable || ddpmSteps != null) && checkpointFile == null) {
             throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : ddimTable ? "--ddim-table" : "--ddpm-steps")
                     + " needs --checkpoint");
         }
@@ -207,7 +209,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     rows.add(new Row(imagesDir.toString(), ev.score(imgs.images, imgs.labels, seed), 0,
                             (System.nanoTime() - t0) / 1e9));
-                } else if (autoencoderFile != null) {
+                } else if (scoreAutoencoder) {
                     scoreAutoencoder(ctx, ev, rows, notes, out, dir, test);
                 } else {
                     scoreCheckpoint(ctx, ev, rows, notes, out, progress, dir);
@@ -227,11 +229,16 @@ final class EvaluateCommand implements Callable<Integer> {
                     ? "--ddpm-steps" : "--guidance-classifier") + " needs a diffusion checkpoint; " + checkpointFile
                     + " is a score (ncsn) model, sampled by annealed Langevin dynamics");
         }
+        if (c.latentSpace() != null && (bpd || guidanceClassifier != null)) {
+            throw new ParameterException(spec.commandLine(), (bpd ? "--bpd" : "--guidance-classifier") + " is for "
+                    + "pixel-space models; " + checkpointFile + " is a latent model");
+        }
         GaussianDiffusion diffusion = c.isScoreModel() ? null : c.diffusion();
         int size = c.config().imageSize();
         int[] shape = {size, size, c.config().channels()};
         int modelClasses = c.config().classes();
-        try (UNet net = new UNet(ctx, c.config()); NoisyClassifier.Loaded steer = guidanceClassifier == null ? null
+        try (UNet net = new UNet(ctx, c.config()); Autoencoder ae = LatentDecoding.load(spec, ctx, c, autoencoderFile);
+                NoisyClassifier.Loaded steer = guidanceClassifier == null ? null
                 : GuidanceClassifierOptions.load(ctx, guidanceClassifier, "--guidance-classifier", diffusion, size,
                         c.config().channels(), modelClasses)) {
             int[] labels = Generation.cyclingLabels(n, modelClasses > 0 ? modelClasses
@@ -252,11 +259,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 }
             }
             List<ImageSampler> samplers = new ArrayList<>();
+            boolean clip = c.latentSpace() == null; // latents are not in [−1, 1]: x̂_0 is never clipped
             if (ddimTable) {
                 for (int s : new int[] {10, 20, 50, 100}) {
                     for (double eta : new double[] {0.0, 0.5, 1.0}) {
                         samplers.add(new DdimSampler(diffusion, Math.min(s, diffusion.timesteps()), eta, Spacing.TRAILING,
-                                sampling.guidance, true));
+                                sampling.guidance, clip));
                     }
                 }
                 // the full chain with σ² = β and β̃, or with a learned-variance model's own Σ_θ
@@ -265,7 +273,7 @@ final class EvaluateCommand implements Callable<Integer> {
                         : new VarianceType[] {VarianceType.FIXED_BETA, VarianceType.FIXED_BETA_TILDE};
                 for (VarianceType v : variances) {
                     samplers.add(new DdpmSampler(diffusion.withVariance(v), diffusion.timesteps(), Spacing.LINSPACE,
-                            sampling.guidance, true));
+                            sampling.guidance, clip));
                 }
             }
             if (ddpmSteps != null) {
@@ -274,7 +282,7 @@ final class EvaluateCommand implements Callable<Integer> {
                         throw Check.invalid(spec, "--ddpm-steps", st, "this checkpoint's T is " + diffusion.timesteps());
                     }
                     samplers.add(sampling.corrected(new DdpmSampler(diffusion, st, Spacing.LINSPACE, sampling.guidance,
-                            !sampling.noClip)));
+                            clip && !sampling.noClip)));
                 }
             }
             if (!ddimTable && ddpmSteps == null && steer == null) {
@@ -286,7 +294,10 @@ final class EvaluateCommand implements Callable<Integer> {
                     progress.report(String.format("%s: %d/%d images", describe(s), done, total), (double) done / total, "");
                     return true;
                 });
-                addRow(ev, rows, notes, out, dir, describe(s), images, labels, t0,
+                if (ae != null) {
+                    images = c.latentSpace().decode(ctx, ae, images, batch);
+                }
+                addRow(ev, rows, notes, out, dir, (ae != null ? "latent " : "") + describe(s), images, labels, t0,
                         s.networkEvaluations() * (s.guidance() > 0 && modelClasses > 0 ? 2 : 1));
             }
             if (bpd) {

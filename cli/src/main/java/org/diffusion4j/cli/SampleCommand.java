@@ -73,6 +73,10 @@ final class SampleCommand implements Callable<Integer> {
             + "index only).")
     long seed = 0;
 
+    @Option(names = "--autoencoder", paramLabel = "FILE", description = "A latent model's autoencoder, which decodes its "
+            + "samples (default: the file the checkpoint names; it must be the same autoencoder).")
+    Path autoencoderFile;
+
     @Option(names = "--raw", description = "The raw weights instead of their moving average (EMA).")
     boolean raw;
 
@@ -94,13 +98,17 @@ final class SampleCommand implements Callable<Integer> {
         Checkpoint checkpoint = Checkpoint.read(checkpointFile);
         Path dir = D4j.outputDir(outDir);
         ImageSampler sampler = sampling.build(spec, checkpoint); // for the process the model was trained with
+        if (classifierOptions.file != null && checkpoint.latentSpace() != null) {
+            throw new ParameterException(spec.commandLine(), "--classifier guides pixel-space sampling; this checkpoint is "
+                    + "a latent model");
+        }
         if (classifierOptions.file != null && !(sampler instanceof Sampler)) {
             throw new ParameterException(spec.commandLine(), "--classifier guides DDIM and DDPM sampling of a diffusion "
                     + "checkpoint, not " + sampler);
         }
         UNetConfig config = checkpoint.config();
         boolean ema = !raw;
-        int size = config.imageSize();
+        int size = config.imageSize(); // the model's: a latent model's latents until decoded
         int ch = config.channels();
         float[] images;
         int n;
@@ -108,6 +116,7 @@ final class SampleCommand implements Callable<Integer> {
         int[] labels;
         List<String> names;
         try (Context ctx = Context.create(device); UNet net = new UNet(ctx, config);
+                org.diffusion4j.nn.Autoencoder ae = LatentDecoding.load(spec, ctx, checkpoint, autoencoderFile);
                 NoisyClassifier.Loaded classifier = classifierOptions.file == null ? null
                         : classifierOptions.load(ctx, checkpoint.diffusion(), size, ch, config.classes())) {
             // the labels a conditional model takes, or those an unconditional one is guided to
@@ -147,6 +156,22 @@ final class SampleCommand implements Callable<Integer> {
             try (Tensor x = guidance == null ? sampler.sample(ctx, net, shape, modelLabels, SampleNoise.of(seed, n), report)
                     : ((Sampler) sampler).sample(ctx, net, shape, modelLabels, SampleNoise.of(seed, n), report, guidance)) {
                 images = x.toArray();
+            }
+            if (ae != null) { // z = x / s, decoded to images
+                int per = size * size * ch;
+                float[][] latents = new float[n][];
+                for (int i = 0; i < n; i++) {
+                    latents[i] = java.util.Arrays.copyOfRange(images, i * per, (i + 1) * per);
+                }
+                float[][] decoded = checkpoint.latentSpace().decode(ctx, ae, latents, 100);
+                size = ae.config().imageSize();
+                ch = ae.config().channels();
+                images = new float[n * size * size * ch];
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(decoded[i], 0, images, i * decoded[i].length, decoded[i].length);
+                }
+                out.printf("decoded by %s%n", autoencoderFile != null ? autoencoderFile
+                        : checkpoint.latentSpace().autoencoderFile());
             }
             out.printf("sampled in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }

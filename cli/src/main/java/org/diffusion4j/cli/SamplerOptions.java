@@ -118,7 +118,7 @@ final class SamplerOptions {
             return langevin(spec, checkpoint.scoreMatching());
         }
         refuse(spec, SCORE_ONLY, "a score (ncsn) checkpoint's; this one is a diffusion model");
-        return corrected(build(spec, checkpoint.diffusion()));
+        return corrected(build(spec, checkpoint.diffusion(), checkpoint.latentSpace() == null));
     }
 
     /** The sampler with --corrector-steps Langevin corrector steps before each step, or itself at 0. */
@@ -150,8 +150,17 @@ final class SamplerOptions {
         }
     }
 
-    /** The DDIM or DDPM sampler over a diffusion process (call {@link #validate} first). */
+    /** The DDIM or DDPM sampler over a diffusion process of images (call {@link #validate} first). */
     Sampler build(CommandSpec spec, GaussianDiffusion diffusion) {
+        return build(spec, diffusion, true);
+    }
+
+    /**
+     * The DDIM or DDPM sampler over a diffusion process; {@code pixels} false for latents, which
+     * are not in [−1, 1] and so never have x̂_0 clipped.
+     */
+    Sampler build(CommandSpec spec, GaussianDiffusion diffusion, boolean pixels) {
+        boolean clip = pixels && !noClip;
         int tMax = diffusion.timesteps();
         int nSteps = steps != null ? steps : kind == Kind.DDIM ? Math.min(50, tMax) : tMax;
         if (nSteps > tMax) {
@@ -163,9 +172,9 @@ final class SamplerOptions {
         }
         Spacing sp = Spacing.ofId(spacing != null ? spacing : kind == Kind.DDIM ? "trailing" : "linspace");
         return switch (kind) {
-            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, !noClip);
+            case DDIM -> new DdimSampler(diffusion, nSteps, eta, sp, guidance, clip);
             case DDPM -> new DdpmSampler(variance == null ? diffusion : diffusion.withVariance(VarianceType.ofId(variance)),
-                    nSteps, sp, guidance, !noClip);
+                    nSteps, sp, guidance, clip);
         };
     }
 }

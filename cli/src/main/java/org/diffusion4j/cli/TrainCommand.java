@@ -20,6 +20,9 @@ import org.diffusion4j.io.LossCurve;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.diffusion.TrainingProcess;
+import org.diffusion4j.latent.LatentDataset;
+import org.diffusion4j.latent.LatentSpace;
+import org.diffusion4j.nn.Autoencoder;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Fit;
 import org.diffusion4j.train.TrainSummary;
@@ -66,12 +69,26 @@ final class TrainCommand implements Callable<Integer> {
         D4j.printBackends(out);
         Path outDir = D4j.outputDir(o.out);
         Device device = D4j.parseDevice(o.device);
-        ImageDataset data = loadData(o.data);
-        if (data.height() != data.width()) {
-            throw new IllegalArgumentException("--data: the images are " + data.width() + "×" + data.height()
+        ImageDataset pixels = loadData(o.data);
+        if (pixels.height() != pixels.width()) {
+            throw new IllegalArgumentException("--data: the images are " + pixels.width() + "×" + pixels.height()
                     + "; the U-Net takes square images");
         }
-        UNetConfig config = o.unetConfig(data);
+        LatentSpace latent = null;
+        ImageDataset encoded = pixels;
+        if (o.latent != null) { // encode once, on the training device
+            long t0 = System.nanoTime();
+            try (Context ctx = Context.create(device); Autoencoder ae = Autoencoder.load(ctx, o.latent)) {
+                LatentDataset z = LatentDataset.encode(ctx, ae, pixels, 250);
+                latent = LatentSpace.of(ae, z.scaleFactor(), o.latent.toString());
+                encoded = z;
+            }
+            out.printf("latents: %d images encoded by %s to %d×%d×%d in %.0f s; scale factor %.5f (unit variance)%n",
+                    pixels.size(), o.latent, encoded.height(), encoded.width(), encoded.channels(),
+                    (System.nanoTime() - t0) / 1e9, latent.scaleFactor());
+        }
+        ImageDataset data = encoded;
+        UNetConfig config = o.unetConfig(data, spec.commandLine().getParseResult().hasMatchedOption("--base"));
         TrainingProcess diffusion;
         long seed = o.seed == null ? 0 : o.seed;
         if (o.resume) { // the checkpoint's process, network and seed continue; options that contradict them are errors
@@ -83,6 +100,16 @@ final class TrainCommand implements Callable<Integer> {
             }
             diffusion = resumed(spec, "--schedule/--timesteps/--prediction/--variance/--loss/--min-snr-gamma/--sigma-max/"
                     + "--sigma-min/--levels", () -> o.process(data, out), c.process());
+            if ((c.latentSpace() == null) != (latent == null)) {
+                throw new ParameterException(spec.commandLine(), c.latentSpace() == null ? "--latent: the checkpoint is a "
+                        + "pixel-space model; --resume continues it without --latent" : "the checkpoint is a latent model "
+                        + "(of " + c.latentSpace().autoencoderFile() + "); --resume needs --latent with that autoencoder");
+            }
+            if (latent != null && (!latent.fingerprint().equals(c.latentSpace().fingerprint())
+                    || latent.scaleFactor() != c.latentSpace().scaleFactor())) {
+                throw new ParameterException(spec.commandLine(), "--latent " + o.latent + ": the checkpoint was trained on "
+                        + "the latents of another autoencoder (" + c.latentSpace().autoencoderFile() + ")");
+            }
             resumed(spec, "--base/--dropout/--variance/--unconditional", config.toMetadata(), c.config().toMetadata());
             config = c.config();
         } else {
@@ -108,8 +135,13 @@ final class TrainCommand implements Callable<Integer> {
                     return 0;
                 }
             }
+            Map<String, String> extra = new java.util.LinkedHashMap<>();
+            extra.put(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames()));
+            if (latent != null) {
+                extra.putAll(latent.toMetadata());
+            }
             Fit fit = (o.steps != null ? Fit.steps(o.steps) : Fit.time(Duration.ofNanos((long) (o.minutes() * 60e9))))
-                    .logEvery(10).checkpoint(ckpt, 500, Map.of(Checkpoint.CLASS_NAMES, String.join("\n", data.classNames())));
+                    .logEvery(10).checkpoint(ckpt, 500, extra);
             Progress progress = new Progress(out, o.quiet);
             TrainSummary summary = trainer.fit(data, fit, p -> {
                 curve.add(new LossCurve.Point(p.step(), p.meanLoss()));

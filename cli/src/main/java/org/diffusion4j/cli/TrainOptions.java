@@ -128,6 +128,14 @@ final class TrainOptions {
     @Option(names = "--min-snr-gamma", paramLabel = "G", description = "γ of --loss min_snr.")
     double minSnrGamma = 5;
 
+    // --- latent diffusion ---
+
+    @Option(names = "--latent", paramLabel = "FILE", description = "Latent diffusion: train on the latents of this "
+            + "autoencoder (d4j train-autoencoder) instead of the pixels, each image encoded once (its mode) and scaled to "
+            + "unit variance; the U-Net is the latent preset (one level at the latent's size, --base 64 by default); the "
+            + "checkpoint names the autoencoder, and d4j sample decodes with it.")
+    Path latent;
+
     // --- the network (UNetConfig) ---
 
     @Option(names = "--base", paramLabel = "C", description = "U-Net base channels (levels of C, 2C, 2C); the checkpoint "
@@ -174,6 +182,10 @@ final class TrainOptions {
             Check.atLeast(spec, "--steps", steps, 1);
         }
         Check.oneOf(spec, "--model", model, "ddpm", "ncsn");
+        if (latent != null && score()) {
+            throw new ParameterException(spec.commandLine(), "--latent trains a Gaussian diffusion on latents; with "
+                    + "--model ncsn it is not supported yet");
+        }
         for (String o : score() ? DIFFUSION_OPTIONS : SCORE_OPTIONS) {
             if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
                 throw new ParameterException(spec.commandLine(), o + " configures " + (score() ? "a Gaussian diffusion "
@@ -293,10 +305,15 @@ final class TrainOptions {
     }
 
     /** The small U-Net preset sized for the data (no classes with --unconditional), with variance channels for --variance learned. */
-    UNetConfig unetConfig(ImageDataset data) {
-        return UNetConfig.small(data.height(), data.channels(), unconditional ? 0 : data.classNames().size(), base)
-                .withDropout((float) dropout)
-                .withLearnedVariance(learned());
+    /** The default --base of a latent model: its 7×7 maps are cheap, so it can afford twice the pixel preset's width. */
+    static final int LATENT_BASE = 64;
+
+    /** The U-Net for data (pixels, or latents with --latent). */
+    UNetConfig unetConfig(ImageDataset data, boolean baseGiven) {
+        int classes = unconditional ? 0 : data.classNames().size();
+        UNetConfig c = latent != null ? UNetConfig.latent(data.height(), data.channels(), classes, baseGiven ? base
+                : LATENT_BASE) : UNetConfig.small(data.height(), data.channels(), classes, base);
+        return c.withDropout((float) dropout).withLearnedVariance(learned());
     }
 
     /** The forward process and parameterisation: --schedule over --timesteps, --prediction, --variance, --loss. */

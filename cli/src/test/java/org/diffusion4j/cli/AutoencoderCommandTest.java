@@ -53,6 +53,45 @@ class AutoencoderCommandTest {
         String md = Files.readString(eval.resolve("results.md"));
         assertTrue(md.contains("bits/dim over 6 test images"), md);
         assertEquals(2, D4j.run(new String[] {"train-autoencoder", "--beta", "-1", "--out", dir.resolve("x").toString()}));
+
+        // latent diffusion on its latents: train, sample (decoded to 28×28), evaluate; another autoencoder is refused
+        Path run = dir.resolve("latent-run");
+        String[] latentTrain = {"train", "--latent", ae.toString(), "--data", data.toString(), "--steps", "2", "--batch",
+            "4", "--base", "8", "--out", run.toString(), "--device", "cpu", "--quiet"};
+        assertEquals(0, D4j.run(latentTrain));
+        Path ckpt = run.resolve("checkpoint.safetensors");
+        org.diffusion4j.train.Checkpoint c = org.diffusion4j.train.Checkpoint.read(ckpt);
+        assertEquals(7, c.config().imageSize(), "the U-Net works on the 7×7 latents");
+        assertEquals(4, c.config().channels());
+        assertTrue(c.latentSpace() != null && c.latentSpace().scaleFactor() > 0);
+        Path samples = dir.resolve("latent-samples");
+        assertEquals(0, D4j.run(new String[] {"sample", "--checkpoint", ckpt.toString(), "--steps", "2", "--per-label", "1",
+            "--labels", "0,1", "--out", samples.toString(), "--device", "cpu", "--quiet"}));
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(samples.resolve("sample-000-label-0-class0.png").toFile());
+        assertEquals(28, img.getWidth(), "decoded to the autoencoder's image size");
+        Path latentEval = dir.resolve("latent-eval");
+        assertEquals(0, D4j.run(new String[] {"evaluate", "--checkpoint", ckpt.toString(), "--data", data.toString(),
+            "--test-data", data.toString(), "--n", "8", "--steps", "2", "--out", latentEval.toString(), "--device", "cpu",
+            "--quiet"}));
+        assertTrue(Files.readAllLines(latentEval.resolve("results.csv")).get(1).startsWith("\"latent DDIM S=2"));
+        Path other = dir.resolve("other.safetensors");
+        assertEquals(0, D4j.run(new String[] {"train-autoencoder", "--data", data.toString(), "--test-data", data.toString(),
+            "--epochs", "1", "--batch", "4", "--base", "8", "--seed", "1", "--out", other.toString(), "--device", "cpu",
+            "--quiet"}));
+        assertEquals(2, D4j.run(new String[] {"sample", "--checkpoint", ckpt.toString(), "--autoencoder", other.toString(),
+            "--steps", "2", "--out", dir.resolve("refused").toString(), "--device", "cpu", "--quiet"}),
+                "an autoencoder with other weights is refused");
+        assertTrue(!Files.exists(dir.resolve("refused").resolve("labels.csv")), "and nothing is written");
+        String[] resume = {"train", "--data", data.toString(), "--steps", "3", "--batch", "4", "--out", run.toString(),
+            "--device", "cpu", "--quiet", "--resume"};
+        assertEquals(2, D4j.run(resume), "resuming a latent model without --latent");
+        String[] wrongResume = {"train", "--latent", other.toString(), "--data", data.toString(), "--steps", "3", "--batch",
+            "4", "--out", run.toString(), "--device", "cpu", "--quiet", "--resume"};
+        assertEquals(2, D4j.run(wrongResume), "resuming on another autoencoder's latents");
+        String[] rightResume = {"train", "--latent", ae.toString(), "--data", data.toString(), "--steps", "3", "--batch",
+            "4", "--out", run.toString(), "--device", "cpu", "--quiet", "--resume"};
+        assertEquals(0, D4j.run(rightResume));
+        assertEquals(3, org.diffusion4j.train.Checkpoint.read(ckpt).step());
         assertEquals(2, D4j.run(new String[] {"evaluate", "--autoencoder", ae.toString(), "--ddim-table", "--out",
             eval.toString()}));
     }

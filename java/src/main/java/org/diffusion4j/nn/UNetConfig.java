@@ -124,6 +124,17 @@ public record UNetConfig(int imageSize, int channels, int baseChannels, int[] mu
                 0.1f, classes, 4 * baseChannels);
     }
 
+    /**
+     * The latent-diffusion preset for a latent of side {@code size} (latent diffusion's f = 4
+     * autoencoder gives 7×7 for Fashion-MNIST, too small to halve usefully): one level of
+     * {@code baseChannels} at the latent's size with two residual blocks and 4-head attention, 8
+     * groups, dropout 0.1, time embedding 4× base. {@code classes} 0 makes an unconditional model.
+     */
+    public static UNetConfig latent(int size, int channels, int classes, int baseChannels) {
+        return new UNetConfig(size, channels, baseChannels, new int[] {1}, 2, new int[] {size}, 4, 8, 0.1f, classes,
+                4 * baseChannels);
+    }
+
     /** This configuration with another dropout probability. */
     public UNetConfig withDropout(float p) {
         return new UNetConfig(imageSize, channels, baseChannels, multipliers, resBlocks, attentionResolutions, heads, groups,

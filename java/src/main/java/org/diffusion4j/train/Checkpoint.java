@@ -10,6 +10,7 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.diffusion.ScoreMatching;
 import org.diffusion4j.diffusion.TrainingProcess;
 import org.diffusion4j.io.Safetensors;
+import org.diffusion4j.latent.LatentSpace;
 import org.diffusion4j.nn.UNet;
 import org.diffusion4j.nn.UNetConfig;
 
@@ -30,6 +31,7 @@ public final class Checkpoint {
     private final UNetConfig config;
     private final TrainingProcess process;
     private final long step;
+    private final LatentSpace latent;
 
     private Checkpoint(Path file, Safetensors.Contents contents, UNetConfig config, TrainingProcess process)
             throws IOException {
@@ -37,6 +39,7 @@ public final class Checkpoint {
         this.contents = contents;
         this.config = config;
         this.process = process;
+        this.latent = LatentSpace.inMetadata(contents.metadata()) ? LatentSpace.fromMetadata(contents.metadata()) : null;
         String s = contents.metadata().getOrDefault("step", "0");
         try {
             this.step = Long.parseLong(s);
@@ -134,6 +137,11 @@ public final class Checkpoint {
             return s;
         }
         throw new IllegalStateException(file + " is a Gaussian diffusion (" + process + "), not a score model");
+    }
+
+    /** The latent space of a latent diffusion model (the autoencoder it was trained on), or null for a pixel-space one. */
+    public LatentSpace latentSpace() {
+        return latent;
     }
 
     /** The class names by label, or an empty list when the checkpoint does not name them. */
