@@ -38,3 +38,7 @@ for space in pixel latent; do
   [ -f "$out/samples/$space/grid.png" ] ||
     $d4j sample --checkpoint "$out/$space/checkpoint.safetensors" --out "$out/samples/$space" --quiet
 done
+# the VAE baseline with a larger KL weight (one epoch): a better generative model, a worse compressor
+[ -f "$out/vae-beta0.1.safetensors" ] || $d4j train-autoencoder --beta 0.1 --epochs 1 --out "$out/vae-beta0.1.safetensors" --quiet
+[ -f "$out/eval/vae-beta0.1/results.md" ] ||
+  $d4j evaluate --autoencoder "$out/vae-beta0.1.safetensors" --n "$n" --bpd --out "$out/eval/vae-beta0.1" --quiet

@@ -32,3 +32,6 @@ evaluate "$out/eval/ddpm" --checkpoint "$out/ddpm/checkpoint.safetensors" --ddpm
 evaluate "$out/eval/ddpm-pc" --checkpoint "$out/ddpm/checkpoint.safetensors" --ddpm-steps 250 --corrector-steps 1
 evaluate "$out/eval/ddpm-250" --checkpoint "$out/ddpm/checkpoint.safetensors" --ddpm-steps 250
 evaluate "$out/eval/ncsn" --checkpoint "$out/ncsn/checkpoint.safetensors"
+# a grid of the NCSN's samples, a row per class (annealed Langevin as above, w = 0)
+[ -f "$out/samples/ncsn/grid.png" ] || $d4j sample --checkpoint "$out/ncsn/checkpoint.safetensors" --guidance 0 \
+  --out "$out/samples/ncsn" --quiet
