@@ -36,4 +36,9 @@ public final class AutoencoderEncoder extends ConvStack {
     public Tensor backward(Context ctx, Tensor dMoments) {
         return back(ctx, dMoments);
     }
+
+    /** Accumulates the encoder's gradients from ∂L/∂moments, skipping ∂L/∂images (a training step needs none). */
+    public void backwardWeights(Context ctx, Tensor dMoments) {
+        back(ctx, dMoments, false);
+    }
 }

@@ -63,10 +63,22 @@ abstract class ConvStack extends Module {
 
     /** Accumulates every layer's gradients from ctx's last {@link #run}; returns ∂L/∂x. */
     final Tensor back(Context ctx, Tensor dy) {
+        return back(ctx, dy, true);
+    }
+
+    /**
+     * As {@link #back(Context, Tensor)}; without {@code inputGradient} a first convolution
+     * accumulates its weight gradients only (no ∂L/∂x: the images need none) and null is returned.
+     */
+    final Tensor back(Context ctx, Tensor dy, boolean inputGradient) {
         State s = state(ctx);
         Tensor d = dy;
         for (int i = layers.size() - 1; i >= 0; i--) {
             Module m = layers.get(i);
+            if (i == 0 && !inputGradient && m instanceof ConvLayer c && !upsampleFirst.get(0)) {
+                c.backwardWeights(ctx, d);
+                return null;
+            }
             if (m instanceof ConvLayer c) {
                 d = c.backward(ctx, d);
             } else if (m instanceof NormLayer n) {

@@ -92,7 +92,7 @@ public final class AutoencoderTrainer extends EpochTraining {
             Add.forward(ctx, loss, rec, kl);
             Tensor dz = ae.decoder().backward(ctx, dx);
             LatentSample.backward(ctx, dm, dz, eps, moments);
-            ae.encoder().backward(ctx, dm);
+            ae.encoder().backwardWeights(ctx, dm); // the images need no gradient
         }
         optimizerStep();
     }

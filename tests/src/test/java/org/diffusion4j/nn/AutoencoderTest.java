@@ -179,6 +179,18 @@ class AutoencoderTest {
             assertTrue(edx < 1e-4 && edz < 1e-4, "input gradients " + edx + ", " + edz);
             assertTrue(ge < 1e-4, "encoder gradient of " + we + ": " + ge);
             assertTrue(gd < 1e-4, "decoder gradient of " + wd + ": " + gd);
+            // backwardWeights: the same parameter gradients, bit for bit, without the images' gradient
+            float[][] grads = new float[enc.parameters().size()][];
+            for (int i = 0; i < grads.length; i++) {
+                grads[i] = enc.parameters().get(i).grad().toArray();
+            }
+            enc.zeroGrad();
+            enc.forward(ctx, tx);
+            enc.backwardWeights(ctx, tr);
+            for (int i = 0; i < grads.length; i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(grads[i], enc.parameters().get(i).grad().toArray(),
+                        enc.parameters().get(i).name());
+            }
         }
     }
 
