@@ -40,7 +40,7 @@ final class TrainAutoencoderCommand implements Callable<Integer> {
 
     @Option(names = "--beta", paramLabel = "B", description = "The KL weight beta (the negative ELBO of a Gaussian decoder "
             + "with variance beta/2, scaled).")
-    double beta = 1e-3; // AutoencoderTrainer.DEFAULT_BETA
+    double beta = AutoencoderTrainer.DEFAULT_BETA;
 
     @Option(names = "--base", paramLabel = "C", description = "Base channels (levels of C, 2C, 2C at full, half and "
             + "quarter resolution).")

@@ -1,6 +1,8 @@
 package org.diffusion4j.data;
 
 import java.util.List;
+import org.diffusion4j.Context;
+import org.diffusion4j.Tensor;
 
 /**
  * Training images of one size, NHWC, scaled to [-1, 1], each with a class label when the data
@@ -24,4 +26,17 @@ public interface ImageDataset {
 
     /** Image {@code index} as height × width × channels floats in [-1, 1], row-major, channels last. */
     float[] image(int index);
+
+    /** Images first .. first + n − 1 as one NHWC tensor (n, H, W, C) on ctx; the caller closes it. */
+    default Tensor batch(Context ctx, int first, int n) {
+        if (n < 1 || first < 0 || first + n > size()) {
+            throw new IllegalArgumentException("images " + first + " .. " + (first + n - 1) + " of a data set of " + size());
+        }
+        int pixels = height() * width() * channels();
+        float[] data = new float[n * pixels];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(image(first + i), 0, data, i * pixels, pixels);
+        }
+        return Tensor.of(ctx, data, n, height(), width(), channels());
+    }
 }

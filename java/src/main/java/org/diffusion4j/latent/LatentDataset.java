@@ -47,19 +47,13 @@ public final class LatentDataset implements ImageDataset {
         if (data.size() < 2 || batch < 1) {
             throw new IllegalArgumentException(data.size() + " images and batch " + batch + ": need >= 2 and >= 1");
         }
-        int pixels = data.height() * data.width() * data.channels();
         int per = c.latentSize() * c.latentSize() * c.latentChannels();
         float[][] z = new float[data.size()][];
         double sum = 0;
         double sumSq = 0;
         for (int first = 0; first < data.size(); first += batch) {
             int b = Math.min(batch, data.size() - first);
-            float[] x = new float[b * pixels];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(data.image(first + i), 0, x, i * pixels, pixels);
-            }
-            try (Tensor tx = Tensor.of(ctx, x, b, data.height(), data.width(), data.channels());
-                    Tensor tz = ae.encode(ctx, tx, false)) {
+            try (Tensor tx = data.batch(ctx, first, b); Tensor tz = ae.encode(ctx, tx, false)) {
                 float[] v = tz.toArray();
                 for (int i = 0; i < b; i++) {
                     z[first + i] = java.util.Arrays.copyOfRange(v, i * per, (i + 1) * per);

@@ -30,7 +30,7 @@ import org.diffusion4j.ops.MseLoss;
  */
 public final class AutoencoderTrainer extends EpochTraining {
     /** Latent diffusion-like KL weight for the Fashion-MNIST run (see the class comment). */
-    public static final float DEFAULT_BETA = 1e-3f;
+    public static final double DEFAULT_BETA = 1e-3;
 
     /** What one epoch did: mean training loss, held-out reconstruction MSE and KL (nats per image), time so far. */
     public record Epoch(int epoch, long steps, double trainLoss, double testMse, double testKl, double seconds) {}
@@ -51,6 +51,10 @@ public final class AutoencoderTrainer extends EpochTraining {
     private final float beta;
     private final Tensor rec;
     private final Tensor kl;
+    private Tensor z;
+    private Tensor eps;
+    private Tensor dx;
+    private Tensor dm;
 
     /**
      * @param beta β >= 0, the KL weight (0: a plain autoencoder with noisy latents)
@@ -83,17 +87,21 @@ public final class AutoencoderTrainer extends EpochTraining {
         int pixels = images.dim(1) * images.dim(2) * images.dim(3);
         ae.zeroGrad();
         Tensor moments = ae.encoder().forward(ctx, images);
-        try (Tensor z = Tensor.empty(ctx, c.latentShape(n)); Tensor eps = Tensor.empty(ctx, c.latentShape(n));
-                Tensor dx = Tensor.empty(ctx, images.shape()); Tensor dm = Tensor.empty(ctx, moments.shape())) {
-            LatentSample.forward(ctx, z, eps, moments);
-            Tensor xHat = ae.decoder().forward(ctx, z);
-            MseLoss.forward(ctx, rec, dx, xHat, images); // (1/(N D)) Σ ‖x − x̂‖²: the batch mean of (1/D)‖x − x̂‖²
-            GaussianKl.forward(ctx, kl, dm, moments, beta / pixels);
-            Add.forward(ctx, loss, rec, kl);
-            Tensor dz = ae.decoder().backward(ctx, dx);
-            LatentSample.backward(ctx, dm, dz, eps, moments);
-            ae.encoder().backwardWeights(ctx, dm); // the images need no gradient
+        if (z == null || z.dim(0) != n) { // the step's buffers, kept while the batch size stays
+            closeBuffers();
+            z = Tensor.empty(ctx, c.latentShape(n));
+            eps = Tensor.empty(ctx, c.latentShape(n));
+            dx = Tensor.empty(ctx, images.shape());
+            dm = Tensor.empty(ctx, moments.shape());
         }
+        LatentSample.forward(ctx, z, eps, moments);
+        Tensor xHat = ae.decoder().forward(ctx, z);
+        MseLoss.forward(ctx, rec, dx, xHat, images); // (1/(N D)) Σ ‖x − x̂‖²: the batch mean of (1/D)‖x − x̂‖²
+        GaussianKl.forward(ctx, kl, dm, moments, beta / pixels);
+        Add.forward(ctx, loss, rec, kl);
+        Tensor dz = ae.decoder().backward(ctx, dx);
+        LatentSample.backward(ctx, dm, dz, eps, moments);
+        ae.encoder().backwardWeights(ctx, dm); // the images need no gradient
         optimizerStep();
     }
 
@@ -129,6 +137,19 @@ public final class AutoencoderTrainer extends EpochTraining {
      * reconstruction from the latent's mode, and the mean KL(q(z|x) ‖ N(0, I)) in nats per image.
      */
     public static double[] reconstruction(Context ctx, Autoencoder ae, ImageDataset data, int count) {
+        return errors(ctx, ae, data, count, false);
+    }
+
+    /**
+     * σ² of the Gaussian decoder by maximum likelihood on the first {@code count} images of
+     * {@code train}: the mean squared error per pixel of reconstructions from sampled latents.
+     */
+    public double decoderVariance(ImageDataset train, int count) {
+        return errors(ctx, ae, train, count, true)[0];
+    }
+
+    /** {mean squared error per pixel, mean KL per image} over the first count images, z sampled or the mode. */
+    private static double[] errors(Context ctx, Autoencoder ae, ImageDataset data, int count, boolean sample) {
         if (count < 1 || count > data.size()) {
             throw new IllegalArgumentException("count is " + count + "; the data set has " + data.size() + " images");
         }
@@ -139,47 +160,19 @@ public final class AutoencoderTrainer extends EpochTraining {
         try (Tensor l = Tensor.empty(ctx, 1)) {
             for (int first = 0; first < count; first += batch) {
                 int n = Math.min(batch, count - first);
-                float[] x = new float[n * pixels];
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(data.image(first + i), 0, x, i * pixels, pixels);
-                }
-                try (Tensor images = Tensor.of(ctx, x, n, data.height(), data.width(), data.channels());
-                        Tensor z = Tensor.empty(ctx, ae.config().latentShape(n))) {
+                int[] latent = ae.config().latentShape(n);
+                try (Tensor images = data.batch(ctx, first, n); Tensor z = Tensor.empty(ctx, latent);
+                        Tensor eps = sample ? Tensor.empty(ctx, latent) : null) {
                     Tensor moments = ae.encoder().forward(ctx, images);
                     GaussianKl.forward(ctx, l, null, moments, 1f);
                     klSum += l.toArray()[0] * (double) n;
-                    LatentSample.forward(ctx, z, null, moments);
+                    LatentSample.forward(ctx, z, eps, moments);
                     MseLoss.forward(ctx, l, null, ae.decoder().forward(ctx, z), images);
                     se += l.toArray()[0] * (double) n * pixels;
                 }
             }
         }
         return new double[] {se / ((double) count * pixels), klSum / count};
-    }
-
-    /**
-     * σ² of the Gaussian decoder by maximum likelihood on the first {@code count} images of
-     * {@code train}: the mean squared error per pixel of reconstructions from sampled latents.
-     */
-    public double decoderVariance(ImageDataset train, int count) {
-        int pixels = train.height() * train.width() * train.channels();
-        double se = 0;
-        int batch = 250;
-        try (Tensor l = Tensor.empty(ctx, 1)) {
-            for (int first = 0; first < count; first += batch) {
-                int n = Math.min(batch, count - first);
-                float[] x = new float[n * pixels];
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(train.image(first + i), 0, x, i * pixels, pixels);
-                }
-                try (Tensor images = Tensor.of(ctx, x, n, train.height(), train.width(), train.channels());
-                        Tensor z = ae.encode(ctx, images, true); Tensor xHat = ae.decode(ctx, z)) {
-                    MseLoss.forward(ctx, l, null, xHat, images);
-                    se += l.toArray()[0] * (double) n * pixels;
-                }
-            }
-        }
-        return se / ((double) count * pixels);
     }
 
     /** Writes the autoencoder with σ² and what it was trained on (class names, data, config, β, the epoch log). */
@@ -196,10 +189,19 @@ public final class AutoencoderTrainer extends EpochTraining {
         ae.save(file, decoderVariance, extra);
     }
 
+    private void closeBuffers() {
+        for (Tensor t : new Tensor[] {z, eps, dx, dm}) {
+            if (t != null) {
+                t.close();
+            }
+        }
+    }
+
     @Override
     public void close() {
         super.close();
         rec.close();
         kl.close();
+        closeBuffers();
     }
 }

@@ -149,15 +149,10 @@ public final class ClassifierTrainer extends EpochTraining {
             throw new IllegalArgumentException("accuracy needs labelled images; the data set has " + data.size()
                     + " images and " + data.classNames().size() + " classes");
         }
-        int pixels = data.height() * data.width() * data.channels();
         long correct = 0;
         for (int first = 0; first < data.size(); first += EVAL_BATCH) {
             int n = Math.min(EVAL_BATCH, data.size() - first);
-            float[] batch = new float[n * pixels];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(data.image(first + i), 0, batch, i * pixels, pixels);
-            }
-            try (Tensor images = Tensor.of(ctx, batch, n, data.height(), data.width(), data.channels())) {
+            try (Tensor images = data.batch(ctx, first, n)) {
                 int[] predicted = net.predict(ctx, images);
                 for (int i = 0; i < n; i++) {
                     correct += predicted[i] == data.label(first + i) ? 1 : 0;

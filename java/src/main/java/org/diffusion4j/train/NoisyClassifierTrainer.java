@@ -170,19 +170,16 @@ public final class NoisyClassifierTrainer extends EpochTraining {
         long key = Seeds.derive(seed, Seeds.Purpose.NOISY_ACCURACY);
         float a = (float) Math.sqrt(diffusion.alphaBar(t));
         float b = (float) Math.sqrt(1 - diffusion.alphaBar(t));
-        int pixels = data.height() * data.width() * data.channels();
         long correct = 0;
         for (int first = 0; first < size; first += ClassifierTrainer.EVAL_BATCH) {
             int n = Math.min(ClassifierTrainer.EVAL_BATCH, size - first);
-            float[] batch = new float[n * pixels];
             long[] ids = new long[n];
             int[] ts = new int[n];
             for (int i = 0; i < n; i++) {
-                System.arraycopy(data.image(first + i), 0, batch, i * pixels, pixels);
                 ids[i] = first + i;
                 ts[i] = t;
             }
-            try (Tensor x = Tensor.of(ctx, batch, n, data.height(), data.width(), data.channels())) {
+            try (Tensor x = data.batch(ctx, first, n)) {
                 KeyedNoise.apply(ctx, x, x, a, b, key, t, ids);
                 float[] logits = net.forward(ctx, x, ts, false).toArray();
                 int k = net.classes();
