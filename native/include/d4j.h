@@ -54,7 +54,8 @@ enum {
     D4J_ERR_OUT_OF_MEMORY = 5,
     D4J_ERR_NO_DEVICE = 6,        /* a device that does not exist, or CUDA not built */
     D4J_ERR_CUDA = 7,             /* a CUDA runtime error */
-    D4J_ERR_INTERNAL = 8
+    D4J_ERR_INTERNAL = 8,
+    D4J_ERR_UNSUPPORTED = 9       /* a feature this device or build does not have */
 };
 
 /* Message of the last failed call on this thread ("" if none). */
@@ -77,7 +78,7 @@ d4j_status d4j_cuda_built(int32_t* built);
 d4j_status d4j_cuda_device_count(int32_t* count);
 /* Name (NUL-terminated, truncated to name_capacity) and total memory in bytes. */
 d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordinal, int64_t name_capacity);
-/* The CPU backend's instruction set in use: "avx2+fma" or "generic". */
+/* The CPU backend's kernel build in use: "avx512+bf16", "avx2+fma" or "generic" (D4J_CPU_ISA=avx2|generic lowers it). */
 const char* d4j_cpu_isa(void);
 /* Worker threads the CPU backend uses (OpenMP). */
 d4j_status d4j_cpu_threads(int32_t* threads);
@@ -118,6 +119,22 @@ d4j_status d4j_ctx_cuda_stream(void** stream, const d4j_ctx* ctx);
 d4j_status d4j_ctx_memory(int64_t* in_use, int64_t* cached, const d4j_ctx* ctx);
 /* Returns cached (unused) blocks to the system. */
 d4j_status d4j_ctx_empty_cache(d4j_ctx* ctx);
+
+/* How ctx runs 3×3 stride-1 convolutions (forward, backward data, backward weights) on the CPU:
+ * AUTO (the default) picks per shape whichever is faster, DIRECT forces the direct implicit GEMM,
+ * WINOGRAD forces Winograd F(m×m, 3×3) where it applies (other kernels and strides run direct).
+ * CUDA contexts accept the setting and run direct. */
+enum { D4J_CONV_AUTO = 0, D4J_CONV_DIRECT = 1, D4J_CONV_WINOGRAD = 2 };
+d4j_status d4j_ctx_set_conv_algo(d4j_ctx* ctx, int32_t algo);
+d4j_status d4j_ctx_conv_algo(int32_t* algo, const d4j_ctx* ctx);
+/* The arithmetic of ctx's convolutions and linear layers: FP32 (the default), or BF16 (inputs
+ * rounded to bfloat16, products accumulated and written in float32; weights, gradients and every
+ * other op stay float32). BF16 needs the CPU backend's AVX-512 BF16 build: elsewhere (another CPU,
+ * D4J_CPU_ISA lowered, a CUDA context) setting it fails with D4J_ERR_UNSUPPORTED and the context
+ * keeps its precision. */
+enum { D4J_PRECISION_FP32 = 0, D4J_PRECISION_BF16 = 1 };
+d4j_status d4j_ctx_set_precision(d4j_ctx* ctx, int32_t precision);
+d4j_status d4j_ctx_precision(int32_t* precision, const d4j_ctx* ctx);
 
 /* ---- tensors --------------------------------------------------------------- */
 

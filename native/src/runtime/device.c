@@ -41,7 +41,13 @@ d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordin
     return d4j_cuda_info(fn, ordinal, name, name_capacity, total_memory);
 }
 
-const char* d4j_cpu_isa(void) { return d4j_cpu_use_avx2() ? "avx2+fma" : "generic"; }
+const char* d4j_cpu_isa(void) {
+    switch (d4j_cpu_level()) {
+    case D4J_CPU_AVX512: return "avx512+bf16";
+    case D4J_CPU_AVX2: return "avx2+fma";
+    default: return "generic";
+    }
+}
 
 d4j_status d4j_cpu_threads(int32_t* threads) {
     if (!threads) return d4j_fail("d4j_cpu_threads", D4J_ERR_INVALID_ARGUMENT, "threads is NULL");

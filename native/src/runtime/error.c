@@ -31,6 +31,7 @@ const char* d4j_status_name(d4j_status status) {
     case D4J_ERR_NO_DEVICE: return "D4J_ERR_NO_DEVICE";
     case D4J_ERR_CUDA: return "D4J_ERR_CUDA";
     case D4J_ERR_INTERNAL: return "D4J_ERR_INTERNAL";
+    case D4J_ERR_UNSUPPORTED: return "D4J_ERR_UNSUPPORTED";
     default: return "D4J_ERR_UNKNOWN";
     }
 }

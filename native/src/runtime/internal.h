@@ -50,6 +50,8 @@ struct d4j_ctx {
     uint64_t seed;
     uint64_t offset;
     d4j_allocator alloc;
+    int conv_algo; /* D4J_CONV_* */
+    int precision; /* D4J_PRECISION_* */
     int refs;   /* 1 for the user's handle + 1 per live tensor; atomic */
     int closed; /* d4j_ctx_free was called */
 };

@@ -101,6 +101,39 @@ public final class Context implements AutoCloseable {
         Native.check(D4jNative.d4j_ctx_empty_cache(handle()), this);
     }
 
+    /**
+     * Chooses how this context's 3×3 stride-1 convolutions run (CPU); {@link ConvAlgorithm#AUTO}
+     * unless set. Results differ between algorithms only by float32 rounding.
+     */
+    public void setConvAlgorithm(ConvAlgorithm algorithm) {
+        Objects.requireNonNull(algorithm, "algorithm");
+        Native.check(D4jNative.d4j_ctx_set_conv_algo(handle(), algorithm.code), this);
+    }
+
+    public ConvAlgorithm convAlgorithm() {
+        int[] a = new int[1];
+        Native.check(D4jNative.d4j_ctx_conv_algo(a, handle()), this);
+        return ConvAlgorithm.of(a[0]);
+    }
+
+    /**
+     * Sets the arithmetic of this context's convolutions and linear layers; {@link Precision#FP32}
+     * unless set.
+     *
+     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link Precision#BF16} where the
+     *     device has no bf16 kernels ({@link Device#supportsBf16()} is false); the precision is unchanged
+     */
+    public void setPrecision(Precision precision) {
+        Objects.requireNonNull(precision, "precision");
+        Native.check(D4jNative.d4j_ctx_set_precision(handle(), precision.code), this);
+    }
+
+    public Precision precision() {
+        int[] p = new int[1];
+        Native.check(D4jNative.d4j_ctx_precision(p, handle()), this);
+        return Precision.of(p[0]);
+    }
+
     public boolean isClosed() {
         return resource.isClosed();
     }

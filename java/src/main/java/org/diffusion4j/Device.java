@@ -76,10 +76,15 @@ public final class Device {
         return built[0] != 0;
     }
 
-    /** Instruction set of the CPU kernels in use: {@code "avx2+fma"} or {@code "generic"}. */
+    /** Instruction set of the CPU kernels in use: {@code "avx512+bf16"}, {@code "avx2+fma"} or {@code "generic"}. */
     public static String cpuIsa() {
         Native.load();
         return D4jNative.d4j_cpu_isa().getString();
+    }
+
+    /** Whether contexts on this device can run {@link Precision#BF16} (CPU with the AVX-512 BF16 build). */
+    public boolean supportsBf16() {
+        return type == Type.CPU && cpuIsa().startsWith("avx512");
     }
 
     /** Threads the CPU backend uses (OpenMP; set {@code OMP_NUM_THREADS} to change). */

@@ -11,6 +11,7 @@ public enum Status {
     NO_DEVICE(6),
     CUDA(7),
     INTERNAL(8),
+    UNSUPPORTED(9),
     UNKNOWN(-1);
 
     private final int code;
