@@ -156,6 +156,10 @@ d4j_status d4j_tensor_download(d4j_ctx* ctx, float* dst, const d4j_tensor* src, 
 d4j_status d4j_tensor_fill(d4j_ctx* ctx, d4j_tensor* dst, float value);
 /* dst <- src, same numel, same device. */
 d4j_status d4j_tensor_copy(d4j_ctx* ctx, d4j_tensor* dst, const d4j_tensor* src);
+/* Samples (dimension-0 slices) dst[dst_first + i] <- src[src_first + i] for i < count: dst and src
+ * have the same dimensions past the first; the ranges lie inside each; dst != src. */
+d4j_status d4j_tensor_copy_samples(d4j_ctx* ctx, d4j_tensor* dst, int64_t dst_first, const d4j_tensor* src,
+                                   int64_t src_first, int64_t count);
 
 /* ---- random fills (Philox4x32-10) ------------------------------------------ */
 

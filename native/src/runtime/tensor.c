@@ -217,3 +217,34 @@ d4j_status d4j_tensor_copy(d4j_ctx* ctx, d4j_tensor* dst, const d4j_tensor* src)
     D4J_CPU_DISPATCH(copy)(dst->data, src->data, dst->numel);
     return D4J_OK;
 }
+
+d4j_status d4j_tensor_copy_samples(d4j_ctx* ctx, d4j_tensor* dst, int64_t dst_first, const d4j_tensor* src,
+                                   int64_t src_first, int64_t count) {
+    static const char* fn = "d4j_tensor_copy_samples";
+    D4J_TRY(d4j_check_ctx(fn, ctx));
+    D4J_TRY(d4j_check_output(fn, "dst", dst, ctx));
+    D4J_TRY(d4j_check_tensor(fn, "src", src, ctx));
+    if (dst == src) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dst must not be src");
+    if (dst->ndim < 1 || src->ndim < 1)
+        return d4j_fail(fn, D4J_ERR_SHAPE, "dst and src need a sample dimension (ndim %d, %d)", dst->ndim, src->ndim);
+    char b1[96], b2[96];
+    int same = dst->ndim == src->ndim;
+    for (int i = 1; same && i < dst->ndim; i++) same = dst->shape[i] == src->shape[i];
+    if (!same)
+        return d4j_fail(fn, D4J_ERR_SHAPE, "dst %s and src %s differ past the first dimension",
+                        d4j_shape_str(b1, sizeof b1, dst->shape, dst->ndim),
+                        d4j_shape_str(b2, sizeof b2, src->shape, src->ndim));
+    if (count < 0 || dst_first < 0 || src_first < 0 || dst_first > dst->shape[0] - count ||
+        src_first > src->shape[0] - count)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT,
+                        "samples [%lld, +%lld) of src (%lld) into [%lld, +%lld) of dst (%lld) are out of range",
+                        (long long)src_first, (long long)count, (long long)src->shape[0], (long long)dst_first,
+                        (long long)count, (long long)dst->shape[0]);
+    if (count == 0) return D4J_OK; /* before the division: dimension 0 may be 0 */
+    int64_t per = dst->numel / dst->shape[0];
+    float* d = dst->data + dst_first * per;
+    const float* s = src->data + src_first * per;
+    if (ctx->device_type == D4J_DEVICE_CUDA) return d4j_cuda_copy(fn, ctx->ordinal, ctx->stream, d, s, count * per);
+    D4J_CPU_DISPATCH(copy)(d, s, count * per);
+    return D4J_OK;
+}

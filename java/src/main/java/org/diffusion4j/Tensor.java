@@ -134,6 +134,19 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Copies samples {@code srcFirst .. srcFirst + count - 1} of {@code src} (dimension 0) into
+     * samples {@code dstFirst ..} of this tensor; both have the same dimensions past the first.
+     *
+     * @throws D4jException naming the ranges when they fall outside either tensor
+     */
+    public Tensor copySamples(int dstFirst, Tensor src, int srcFirst, int count) {
+        Objects.requireNonNull(src, "src");
+        Native.check(D4jNative.d4j_tensor_copy_samples(context.handle(), handle(), dstFirst, src.handle(), srcFirst,
+                count), context, src, this);
+        return this;
+    }
+
     /** The elements, row-major, on the Java heap. */
     public float[] toArray() {
         if (numel > Integer.MAX_VALUE - 8) {

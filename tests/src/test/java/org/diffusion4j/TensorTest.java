@@ -155,6 +155,31 @@ class TensorTest {
         }
     }
 
+    @Test
+    void copySamplesMovesWholeSamplesAndRefusesBadRanges() {
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor src = Tensor.of(ctx, data(3 * 2 * 5), 3, 2, 5);
+                Tensor dst = Tensor.empty(ctx, 4, 2, 5).fill(-7f)) {
+            dst.copySamples(1, src, 1, 2);
+            float[] got = dst.toArray();
+            float[] want = data(30);
+            for (int i = 0; i < 40; i++) {
+                float expect = i < 10 ? -7f : i < 30 ? want[i] : -7f;
+                assertEquals(expect, got[i], "element " + i);
+            }
+            dst.copySamples(0, src, 0, 0);
+            D4jException range = assertThrows(D4jException.class, () -> dst.copySamples(3, src, 0, 2));
+            assertEquals(Status.INVALID_ARGUMENT, range.status());
+            assertTrue(range.getMessage().contains("[3, +2)") && range.getMessage().contains("(4)"), range.getMessage());
+            assertThrows(D4jException.class, () -> dst.copySamples(0, src, -1, 1));
+            try (Tensor other = Tensor.zeros(ctx, 4, 5, 2)) {
+                D4jException shape = assertThrows(D4jException.class, () -> other.copySamples(0, src, 0, 1));
+                assertEquals(Status.SHAPE, shape.status());
+            }
+            assertArrayEquals(got, dst.toArray(), "refused copies must not write");
+        }
+    }
+
     /** d4j.h's rule: an op writes only its own context's tensors; on the CPU it may read another's (shared weights). */
     @Test
     void opsWriteOnlyTheirOwnContextsTensorsAndReadOthersOnTheCpu() {
