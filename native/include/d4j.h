@@ -123,15 +123,15 @@ d4j_status d4j_ctx_empty_cache(d4j_ctx* ctx);
 /* How ctx runs 3×3 stride-1 convolutions (forward, backward data, backward weights) on the CPU:
  * AUTO (the default) picks per shape whichever is faster, DIRECT forces the direct implicit GEMM,
  * WINOGRAD forces Winograd F(m×m, 3×3) where it applies (other kernels and strides run direct).
- * CUDA contexts accept the setting and run direct. */
+ * CUDA contexts run direct. The Winograd kernel does not exist yet: today AUTO and DIRECT both run
+ * direct, and setting WINOGRAD fails with D4J_ERR_UNSUPPORTED. */
 enum { D4J_CONV_AUTO = 0, D4J_CONV_DIRECT = 1, D4J_CONV_WINOGRAD = 2 };
 d4j_status d4j_ctx_set_conv_algo(d4j_ctx* ctx, int32_t algo);
 d4j_status d4j_ctx_conv_algo(int32_t* algo, const d4j_ctx* ctx);
 /* The arithmetic of ctx's convolutions and linear layers: FP32 (the default), or BF16 (inputs
  * rounded to bfloat16, products accumulated and written in float32; weights, gradients and every
- * other op stay float32). BF16 needs the CPU backend's AVX-512 BF16 build: elsewhere (another CPU,
- * D4J_CPU_ISA lowered, a CUDA context) setting it fails with D4J_ERR_UNSUPPORTED and the context
- * keeps its precision. */
+ * other op stay float32). BF16 will need the CPU backend's AVX-512 BF16 build; its kernels do not
+ * exist yet, so setting BF16 fails with D4J_ERR_UNSUPPORTED and the context keeps FP32. */
 enum { D4J_PRECISION_FP32 = 0, D4J_PRECISION_BF16 = 1 };
 d4j_status d4j_ctx_set_precision(d4j_ctx* ctx, int32_t precision);
 d4j_status d4j_ctx_precision(int32_t* precision, const d4j_ctx* ctx);

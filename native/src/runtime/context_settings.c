@@ -11,6 +11,9 @@ d4j_status d4j_ctx_set_conv_algo(d4j_ctx* ctx, int32_t algo) {
     if (algo != D4J_CONV_AUTO && algo != D4J_CONV_DIRECT && algo != D4J_CONV_WINOGRAD)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "algo is %d; it must be AUTO (0), DIRECT (1) or WINOGRAD (2)",
                         algo);
+    /* Refused, not silently run direct, until native/src/cpu has a Winograd kernel (issue 17). */
+    if (algo == D4J_CONV_WINOGRAD)
+        return d4j_fail(fn, D4J_ERR_UNSUPPORTED, "WINOGRAD is not implemented yet; AUTO and DIRECT run direct");
     ctx->conv_algo = algo;
     return D4J_OK;
 }
@@ -28,13 +31,10 @@ d4j_status d4j_ctx_set_precision(d4j_ctx* ctx, int32_t precision) {
     D4J_TRY(d4j_check_ctx(fn, ctx));
     if (precision != D4J_PRECISION_FP32 && precision != D4J_PRECISION_BF16)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "precision is %d; it must be FP32 (0) or BF16 (1)", precision);
-    if (precision == D4J_PRECISION_BF16) {
-        if (ctx->device_type != D4J_DEVICE_CPU)
-            return d4j_fail(fn, D4J_ERR_UNSUPPORTED, "BF16 is not implemented on CUDA contexts yet");
-        if (d4j_cpu_level() != D4J_CPU_AVX512)
-            return d4j_fail(fn, D4J_ERR_UNSUPPORTED,
-                            "BF16 needs the AVX-512 BF16 kernel build; this CPU runs the %s build", d4j_cpu_isa());
-    }
+    /* Refused, not silently run in fp32, until the AVX-512 BF16 build has bf16 kernels (issue 17). */
+    if (precision == D4J_PRECISION_BF16)
+        return d4j_fail(fn, D4J_ERR_UNSUPPORTED, "BF16 is not implemented yet (this CPU runs the %s build)",
+                        d4j_cpu_isa());
     ctx->precision = precision;
     return D4J_OK;
 }

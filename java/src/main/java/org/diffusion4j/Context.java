@@ -103,7 +103,10 @@ public final class Context implements AutoCloseable {
 
     /**
      * Chooses how this context's 3×3 stride-1 convolutions run (CPU); {@link ConvAlgorithm#AUTO}
-     * unless set. Results differ between algorithms only by float32 rounding.
+     * unless set.
+     *
+     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link ConvAlgorithm#WINOGRAD}, which
+     *     is not implemented yet; the algorithm is unchanged
      */
     public void setConvAlgorithm(ConvAlgorithm algorithm) {
         Objects.requireNonNull(algorithm, "algorithm");
@@ -120,8 +123,8 @@ public final class Context implements AutoCloseable {
      * Sets the arithmetic of this context's convolutions and linear layers; {@link Precision#FP32}
      * unless set.
      *
-     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link Precision#BF16} where the
-     *     device has no bf16 kernels ({@link Device#supportsBf16()} is false); the precision is unchanged
+     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link Precision#BF16}, which has no
+     *     kernels yet; the precision is unchanged
      */
     public void setPrecision(Precision precision) {
         Objects.requireNonNull(precision, "precision");

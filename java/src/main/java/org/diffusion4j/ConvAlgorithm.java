@@ -2,7 +2,8 @@ package org.diffusion4j;
 
 /**
  * How a context runs 3×3 stride-1 convolutions on the CPU ({@link Context#setConvAlgorithm}).
- * Other kernel sizes and strides, and CUDA contexts, always run the direct convolution.
+ * Other kernel sizes and strides, and CUDA contexts, always run the direct convolution. The
+ * Winograd kernel is not implemented yet: {@link #AUTO} runs direct and {@link #WINOGRAD} is refused.
  */
 public enum ConvAlgorithm {
     /** Per shape, whichever of direct and Winograd is faster on this CPU (the default). */

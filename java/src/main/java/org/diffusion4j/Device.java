@@ -82,11 +82,6 @@ public final class Device {
         return D4jNative.d4j_cpu_isa().getString();
     }
 
-    /** Whether contexts on this device can run {@link Precision#BF16} (CPU with the AVX-512 BF16 build). */
-    public boolean supportsBf16() {
-        return type == Type.CPU && cpuIsa().startsWith("avx512");
-    }
-
     /** Threads the CPU backend uses (OpenMP; set {@code OMP_NUM_THREADS} to change). */
     public static int cpuThreads() {
         Native.load();

@@ -9,7 +9,8 @@ public enum Precision {
     FP32(0),
     /**
      * Mixed precision: inputs rounded to bfloat16, products accumulated and written in float32.
-     * Needs the CPU backend's AVX-512 BF16 kernel build ({@link Device#supportsBf16()}).
+     * Will need the CPU backend's AVX-512 BF16 build; not implemented yet, so
+     * {@link Context#setPrecision} refuses it.
      */
     BF16(1);
 
