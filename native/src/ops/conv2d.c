@@ -5,6 +5,7 @@
  */
 #include "../runtime/backend_cuda.h"
 #include "../core/conv2d.h"
+#include "../core/conv2d_winograd.h"
 #include "../runtime/internal.h"
 
 /* Reads the shape from x (N,H,W,Cin) and w (K,K,Cin,Cout); checks y or dy is (N,Ho,Wo,Cout). */
@@ -45,10 +46,25 @@ static d4j_status conv_shape(const char* fn, d4j_conv_shape* s, const d4j_tensor
     return D4J_OK;
 }
 
+/* The Winograd output tile (2 or 4) ctx runs shape s with on the CPU, or 0 for direct. AUTO's
+ * choice follows the measurements in benchmarks/results/conv-cpu.md. */
+static int winograd_tile(const d4j_ctx* ctx, const d4j_conv_shape* s) {
+    if (ctx->conv_algo == D4J_CONV_DIRECT || !d4j_conv2d_winograd_applies(s)) return 0;
+    if (ctx->conv_algo == D4J_CONV_WINOGRAD_2X2) return 2;
+    if (ctx->conv_algo == D4J_CONV_WINOGRAD_4X4) return 4;
+    /* F(4×4, 3×3) where the map tiles by 4 (elsewhere its padded tiles waste what it saves) */
+    int m = s->ho % 4 == 0 && s->wo % 4 == 0 ? 4 : 2;
+    if (ctx->conv_algo == D4J_CONV_WINOGRAD) return m;
+    /* thin layers and small maps spend more on the transforms than the products save */
+    return s->cin >= 16 && s->cout >= 16 && s->ho >= 10 && s->wo >= 10 ? m : 0;
+}
+
 d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
                                   const float* bias, const d4j_conv_shape* s) {
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
+    int m = winograd_tile(ctx, s);
+    if (m) return D4J_CPU_DISPATCH(conv2d_winograd_forward)(y, x, w, bias, s, m) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
@@ -56,6 +72,8 @@ d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx,
                                         const d4j_conv_shape* s) {
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx, dy, w, s));
+    int m = winograd_tile(ctx, s);
+    if (m) return D4J_CPU_DISPATCH(conv2d_winograd_backward_data)(dx, dy, w, s, m) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_backward_data)(dx, dy, w, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
@@ -63,6 +81,8 @@ d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* 
                                            const float* x, const d4j_conv_shape* s) {
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw, dbias, dy, x, s));
+    int m = winograd_tile(ctx, s);
+    if (m) return D4J_CPU_DISPATCH(conv2d_winograd_backward_weights)(dw, dbias, dy, x, s, m) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 

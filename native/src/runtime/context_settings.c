@@ -8,12 +8,10 @@
 d4j_status d4j_ctx_set_conv_algo(d4j_ctx* ctx, int32_t algo) {
     static const char* fn = "d4j_ctx_set_conv_algo";
     D4J_TRY(d4j_check_ctx(fn, ctx));
-    if (algo != D4J_CONV_AUTO && algo != D4J_CONV_DIRECT && algo != D4J_CONV_WINOGRAD)
-        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "algo is %d; it must be AUTO (0), DIRECT (1) or WINOGRAD (2)",
+    if (algo < D4J_CONV_AUTO || algo > D4J_CONV_WINOGRAD_4X4)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT,
+                        "algo is %d; it must be AUTO (0), DIRECT (1), WINOGRAD (2), WINOGRAD_2X2 (3) or WINOGRAD_4X4 (4)",
                         algo);
-    /* Refused, not silently run direct, until native/src/cpu has a Winograd kernel (issue 17). */
-    if (algo == D4J_CONV_WINOGRAD)
-        return d4j_fail(fn, D4J_ERR_UNSUPPORTED, "WINOGRAD is not implemented yet; AUTO and DIRECT run direct");
     ctx->conv_algo = algo;
     return D4J_OK;
 }

@@ -102,11 +102,8 @@ public final class Context implements AutoCloseable {
     }
 
     /**
-     * Chooses how this context's 3×3 stride-1 convolutions run (CPU); {@link ConvAlgorithm#AUTO}
-     * unless set.
-     *
-     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link ConvAlgorithm#WINOGRAD}, which
-     *     is not implemented yet; the algorithm is unchanged
+     * Chooses how this context's 3×3 stride-1 convolutions run (CPU; CUDA contexts keep the setting
+     * and run direct); {@link ConvAlgorithm#AUTO} unless set. Takes effect from the next op.
      */
     public void setConvAlgorithm(ConvAlgorithm algorithm) {
         Objects.requireNonNull(algorithm, "algorithm");

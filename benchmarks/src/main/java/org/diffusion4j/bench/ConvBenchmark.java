@@ -7,6 +7,7 @@ import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
+import org.diffusion4j.ConvAlgorithm;
 import org.diffusion4j.Device;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.ops.Conv2d;
@@ -25,14 +26,20 @@ import org.openjdk.jmh.annotations.TearDown;
  * 3×3 convolution, stride 1, pad 1, with bias, on the CPU: forward, and backward (data,
  * weights and bias together), ours beside libtorch's conv2d and convolution_backward on the
  * same shapes (libtorch in its default NCHW layout). Shapes N×H×W×C with Cin = Cout = C:
- * 64×32×32×64 and 64×16×16×128, the U-Net's levels at Fashion-MNIST/CIFAR scale.
+ * 64×32×32×64 and 64×16×16×128 (CIFAR scale), and the Fashion-MNIST U-Net's levels at the main
+ * job's batch, 128×28×28×32, 128×14×14×64 and 128×7×7×64. {@code algo} is our
+ * {@link ConvAlgorithm}; libtorch runs the same in every algo's row, so each row is a
+ * side-by-side pair.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Thread)
 public class ConvBenchmark {
-    @Param({"64x32x32x64", "64x16x16x128"})
+    @Param({"64x32x32x64", "64x16x16x128", "128x28x28x32", "128x14x14x64", "128x7x7x64"})
     public String shape;
+
+    @Param({"DIRECT", "WINOGRAD_2X2", "WINOGRAD_4X4"})
+    public String algo;
 
     private Context ctx;
     private Tensor x;
@@ -57,6 +64,7 @@ public class ConvBenchmark {
         int h = d[1];
         int c = d[3];
         ctx = Context.create(Device.cpu(), 3);
+        ctx.setConvAlgorithm(ConvAlgorithm.valueOf(algo));
         x = Tensor.empty(ctx, n, h, h, c).fillNormal(0f, 1f);
         w = Tensor.empty(ctx, 3, 3, c, c).fillNormal(0f, 0.05f);
         b = Tensor.empty(ctx, c).fillNormal(0f, 1f);

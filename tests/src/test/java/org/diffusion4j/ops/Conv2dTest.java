@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
+import org.diffusion4j.ConvAlgorithm;
 import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
 import org.diffusion4j.Status;
@@ -38,6 +39,23 @@ class Conv2dTest {
         "1, 5, 7, 6, 5, 1, 2, 0",
     })
     void matchesLibtorch(int n, int h, int w, int cin, int cout, int k, int stride, int pad) {
+        assertWithin(compareWithLibtorch(ConvAlgorithm.DIRECT, n, h, w, cin, cout, k, stride, pad), TOL);
+    }
+
+    /** Fails unless each of the relative errors of y, dx, dw, db is below tol. */
+    static void assertWithin(double[] e, double tol) {
+        assertTrue(e[0] < tol, "forward relative error " + e[0]);
+        assertTrue(e[1] < tol, "backward data relative error " + e[1]);
+        assertTrue(e[2] < tol, "backward weights relative error " + e[2]);
+        assertTrue(e[3] < tol, "backward bias relative error " + e[3]);
+    }
+
+    /**
+     * Runs forward, backward data and backward weights with {@code algorithm} and libtorch's conv2d
+     * and autograd on the same random data; returns the relative errors of y, dx, dw and db.
+     */
+    static double[] compareWithLibtorch(ConvAlgorithm algorithm, int n, int h, int w, int cin, int cout, int k,
+            int stride, int pad) {
         int ho = Conv2d.outputSize(h, k, stride, pad);
         int wo = Conv2d.outputSize(w, k, stride, pad);
         float[] x = Torch.random(1, n * h * w * cin, 1f);
@@ -60,6 +78,7 @@ class Conv2dTest {
                 Tensor tdx = Tensor.empty(ctx, n, h, w, cin).fill(Float.NaN);
                 Tensor tdw = Tensor.of(ctx, dw0, k, k, cin, cout);
                 Tensor tdb = Tensor.of(ctx, db0, cout)) {
+            ctx.setConvAlgorithm(algorithm);
             Conv2d.forward(ctx, ty, tx, tw, tb, stride, pad);
             Conv2d.backwardData(ctx, tdx, tdy, tw, stride, pad);
             Conv2d.backwardWeights(ctx, tdw, tdb, tdy, tx, stride, pad);
@@ -90,12 +109,9 @@ class Conv2dTest {
         double edx = Torch.relativeError(dx, refDx);
         double edw = Torch.relativeError(dw, refDw);
         double edb = Torch.relativeError(db, refDb);
-        System.out.printf("conv %dx%dx%dx%d->%d k%d s%d p%d: y %.2e dx %.2e dw %.2e db %.2e%n", n, h, w, cin, cout, k,
-                stride, pad, ey, edx, edw, edb);
-        assertTrue(ey < TOL, "forward relative error " + ey);
-        assertTrue(edx < TOL, "backward data relative error " + edx);
-        assertTrue(edw < TOL, "backward weights relative error " + edw);
-        assertTrue(edb < TOL, "backward bias relative error " + edb);
+        System.out.printf("conv %dx%dx%dx%d->%d k%d s%d p%d %s: y %.2e dx %.2e dw %.2e db %.2e%n", n, h, w, cin, cout,
+                k, stride, pad, algorithm, ey, edx, edw, edb);
+        return new double[] {ey, edx, edw, edb};
     }
 
     /** Central differences on the CPU backend, independent of libtorch. */

@@ -1,0 +1,476 @@
+/*
+ * conv2d_winograd.c — 3×3 stride-1 convolution as Winograd F(m×m, 3×3), m = 2 or 4
+ * (Lavin & Gray 2016, eq. 8): per m×m output tile Y and the α×α input tile d
+ * around it (α = m + 2),
+ *   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+ * with the matrices of F(2, 3) and F(4, 3) written out in the 1-D transforms
+ * below. Summed over input channels the ⊙ becomes α² independent GEMMs, one per
+ * transformed position ξ: M[ξ] (tiles × Cout) = V[ξ] (tiles × Cin) · U[ξ] (Cin × Cout):
+ * α²/m² multiplies per output and channel pair where the direct convolution does
+ * 9 (F(2, 3): 4, 2.25× fewer; F(4, 3): 2.25, 4× fewer, at a larger rounding error).
+ * Backward data is the same forward run on dy with the kernel flipped and its
+ * channel axes swapped (pad 2 - pad). Backward weights is the forward's
+ * transpose: Y is linear in U, so dU[ξ] = Σ_tiles V[ξ]ᵀ · (A dY Aᵀ)[ξ] and
+ * dg = Gᵀ dU G.
+ * Tiles are taken in chunks whose transformed data stays in L2: each thread
+ * transforms a chunk, runs the α² GEMMs on the 6×16 register tile (gemm_tile.h;
+ * wgrad_tile.h for the weight gradient) and transforms back. Transforms run on
+ * 8 channels at a time; channel strides are padded to whole vectors.
+ */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../core/conv2d_winograd.h"
+#include "gemm_tile.h"
+#include "wgrad_tile.h"
+
+#define AMAX 6                    /* largest α */
+#define CHUNK_MAX 48              /* tiles per chunk at most */
+#define CHUNK_BYTES (384 * 1024) /* a chunk's V and M (or V and E) together: well inside a 1 MiB L2 */
+#define INLINE static inline __attribute__((always_inline))
+
+static float* alloc_floats(size_t n) {
+    void* p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
+    return p;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The threads a kernel of `work` multiply-adds asks OpenMP for. */
+static int threads_for(int64_t work) {
+#ifdef _OPENMP
+    if (work >= 4 * D4J_CPU_PARALLEL_MIN) return omp_get_max_threads();
+#endif
+    (void)work;
+    return 1;
+}
+
+static int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Tiles per chunk for α² positions and padded row widths a, b: a multiple of the register
+ * tile's 6 rows whose α² · tiles · (a + b) floats fit CHUNK_BYTES. */
+static int chunk_tiles(int xi, int64_t a, int64_t b) {
+    int64_t t = CHUNK_BYTES / ((int64_t)xi * (a + b) * (int64_t)sizeof(float)) / D4J_TILE_M * D4J_TILE_M;
+    return (int)(t < D4J_TILE_M ? D4J_TILE_M : t > CHUNK_MAX ? CHUNK_MAX : t);
+}
+
+/* ---- the 1-D transforms, on 8-channel vectors (o and d may not alias) ---------------------- */
+
+/* o = Bᵀ d (α values). F(2,3): Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+ * F(4,3): Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+INLINE void bt(int m, d4j_v8* o, const d4j_v8* d) {
+    if (m == 2) {
+        o[0] = d[0] - d[2];
+        o[1] = d[1] + d[2];
+        o[2] = d[2] - d[1];
+        o[3] = d[1] - d[3];
+    } else {
+        const d4j_v8 four = d4j_v8_splat(4.0f), five = d4j_v8_splat(5.0f), two = d4j_v8_splat(2.0f);
+        d4j_v8 a = d[3] + d[4], b = d[1] + d[2], c = d[4] - d[3], e = d[1] - d[2];
+        d4j_v8 f = d[4] - d[2], h = d[3] - d[1];
+        o[0] = four * d[0] - five * d[2] + d[4];
+        o[1] = a - four * b;
+        o[2] = c + four * e;
+        o[3] = f + two * h;
+        o[4] = f - two * h;
+        o[5] = four * d[1] - five * d[3] + d[5];
+    }
+}
+
+/* o = Aᵀ d (α values to m). F(2,3): Aᵀ = [1 1 1 0; 0 1 -1 -1].
+ * F(4,3): Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+INLINE void at(int m, d4j_v8* o, const d4j_v8* d) {
+    if (m == 2) {
+        o[0] = d[0] + d[1] + d[2];
+        o[1] = d[1] - d[2] - d[3];
+    } else {
+        const d4j_v8 two = d4j_v8_splat(2.0f), four = d4j_v8_splat(4.0f), eight = d4j_v8_splat(8.0f);
+        d4j_v8 p = d[1] + d[2], q = d[1] - d[2], r = d[3] + d[4], s = d[3] - d[4];
+        o[0] = d[0] + p + r;
+        o[1] = q + two * s;
+        o[2] = p + four * r;
+        o[3] = q + eight * s + d[5];
+    }
+}
+
+/* o = A d (m values to α), A = (Aᵀ)ᵀ: the weight gradient's transform of dY. */
+INLINE void a_(int m, d4j_v8* o, const d4j_v8* d) {
+    if (m == 2) {
+        o[0] = d[0];
+        o[1] = d[0] + d[1];
+        o[2] = d[0] - d[1];
+        o[3] = -d[1];
+    } else {
+        const d4j_v8 two = d4j_v8_splat(2.0f), four = d4j_v8_splat(4.0f), eight = d4j_v8_splat(8.0f);
+        d4j_v8 ev = d[0] + d[2], od = d[1] + d[3], ev4 = d[0] + four * d[2], od4 = two * d[1] + eight * d[3];
+        o[0] = d[0];
+        o[1] = ev + od;
+        o[2] = ev - od;
+        o[3] = ev4 + od4;
+        o[4] = ev4 - od4;
+        o[5] = d[3];
+    }
+}
+
+/* o = G g (3 values to α), scalar (weights are transformed once per call).
+ * F(2,3): G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
+ * F(4,3): G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]. */
+static void g_(int m, float* o, int os, const float* g, int gs) {
+    float g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+    if (m == 2) {
+        o[0] = g0;
+        o[os] = 0.5f * (g0 + g1 + g2);
+        o[2 * os] = 0.5f * (g0 - g1 + g2);
+        o[3 * os] = g2;
+    } else {
+        o[0] = g0 / 4;
+        o[os] = -(g0 + g1 + g2) / 6;
+        o[2 * os] = -(g0 - g1 + g2) / 6;
+        o[3 * os] = g0 / 24 + g1 / 12 + g2 / 6;
+        o[4 * os] = g0 / 24 - g1 / 12 + g2 / 6;
+        o[5 * os] = g2;
+    }
+}
+
+/* o = Gᵀ d (α values to 3), scalar: the weight gradient's last transform. */
+static void gt(int m, float* o, int os, const float* d, int ds) {
+    if (m == 2) {
+        o[0] = d[0] + 0.5f * (d[ds] + d[2 * ds]);
+        o[os] = 0.5f * (d[ds] - d[2 * ds]);
+        o[2 * os] = 0.5f * (d[ds] + d[2 * ds]) + d[3 * ds];
+    } else {
+        float p = d[ds] + d[2 * ds], q = d[2 * ds] - d[ds], r = d[3 * ds] + d[4 * ds], s = d[3 * ds] - d[4 * ds];
+        o[0] = d[0] / 4 - p / 6 + r / 24;
+        o[os] = q / 6 + s / 12;
+        o[2 * os] = (r - p) / 6 + d[5 * ds];
+    }
+}
+
+/* ---- tiles --------------------------------------------------------------------------------- */
+
+/* *v = 8 channels of pixel p from c0 (zero past c, all zero for a padding pixel p == NULL) */
+INLINE void load8(d4j_v8* v, const float* p, int64_t c0, int64_t c) {
+    if (p && c0 + 8 <= c) {
+        *v = *(const d4j_v8u*)(p + c0);
+    } else {
+        float t[8] __attribute__((aligned(32))) = {0};
+        if (p) memcpy(t, p + c0, (size_t)(c - c0) * sizeof(float));
+        *v = *(const d4j_v8*)t;
+    }
+}
+
+/* The α×α pixel pointers of the tile at (h0, w0) of sample n (NULL outside the image). */
+static void tile_pixels(int al, const float** px, const float* x, int64_t n, int64_t h0, int64_t w0, int64_t h,
+                        int64_t w, int64_t c) {
+    for (int i = 0; i < al; i++)
+        for (int j = 0; j < al; j++) {
+            int64_t hi = h0 + i, wi = w0 + j;
+            px[i * al + j] = hi >= 0 && hi < h && wi >= 0 && wi < w ? x + ((n * h + hi) * w + wi) * c : NULL;
+        }
+}
+
+/* v[ξ · vs + c] = (Bᵀ d B)[ξ][c] for every channel c < cin of the tile whose pixels are px;
+ * a tile wholly inside the image (the common case) loads its pixels without checks. */
+INLINE void input_transform(int m, float* v, int64_t vs, const float* const* px, int64_t cin) {
+    const int al = m + 2;
+    int inside = 1;
+    for (int i = 0; i < al * al; i++) inside &= px[i] != NULL;
+    for (int64_t c0 = 0; c0 < cin; c0 += 8) {
+        d4j_v8 d[AMAX][AMAX], r[AMAX][AMAX], col[AMAX], o[AMAX];
+        for (int i = 0; i < al * al; i++) {
+            if (inside && c0 + 8 <= cin) d[i % al][i / al] = *(const d4j_v8u*)(px[i] + c0); /* d[col][row] */
+            else load8(&d[i % al][i / al], px[i], c0, cin);
+        }
+        for (int j = 0; j < al; j++) bt(m, r[j], d[j]); /* r[j] = Bᵀ (column j of d) */
+        for (int i = 0; i < al; i++) {                  /* row i of (Bᵀ d) B */
+            for (int j = 0; j < al; j++) col[j] = r[j][i];
+            bt(m, o, col);
+            for (int j = 0; j < al; j++) *(d4j_v8u*)(v + (i * al + j) * vs + c0) = o[j];
+        }
+    }
+}
+
+/*
+ * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout), U = G g Gᵀ, the B operand of
+ * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
+ * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki].
+ */
+static void pack_weights(int m, float* packed, const float* w, int64_t cin, int64_t cout, int flipped) {
+    const int al = m + 2, xi = al * al;
+    const int64_t kin = flipped ? cout : cin, kout = flipped ? cin : cout, panels = ceil_div(kout, 16);
+    memset(packed, 0, (size_t)(xi * panels * kin * 16) * sizeof(float));
+    for (int64_t ki = 0; ki < kin; ki++)
+        for (int64_t ko = 0; ko < kout; ko++) {
+            int64_t ci = flipped ? ko : ki, co = flipped ? ki : ko;
+            float g[3][3], r[AMAX][3], u[AMAX][AMAX];
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) {
+                    int ka = flipped ? 2 - a : a, kb = flipped ? 2 - b : b;
+                    g[a][b] = w[((int64_t)(ka * 3 + kb) * cin + ci) * cout + co];
+                }
+            for (int b = 0; b < 3; b++) g_(m, &r[0][b], 3, &g[0][b], 3);       /* G g */
+            for (int i = 0; i < al; i++) g_(m, &u[i][0], 1, &r[i][0], 1); /* (G g) Gᵀ */
+            for (int p = 0; p < xi; p++)
+                packed[((p * panels + ko / 16) * kin + ki) * 16 + ko % 16] = u[p / al][p % al];
+        }
+}
+
+/* ---- forward ------------------------------------------------------------------------------- */
+
+/* The forward on an abstract geometry: y (n, ho, wo, cout) = x (n, h, w, cin) ⋆ packed weights + bias. */
+typedef struct { int64_t n, h, w, cin, ho, wo, cout; int pad; } wino_geom;
+
+/* Y = Aᵀ M A (+ bias) for 8 channels from co of one tile, stored at the output pixels
+ * (oh0.., ow0..) inside the image. mp points at M[ξ = 0][tile][co], ξ stride ms. */
+INLINE void output_transform(int m, float* y, const wino_geom* g, int64_t n, int64_t oh0, int64_t ow0,
+                             const float* mp, int64_t ms, const float* bias8, int64_t co) {
+    const int al = m + 2;
+    d4j_v8 mv[AMAX][AMAX], t[AMAX][4], row[AMAX], out[4];
+    for (int p = 0; p < al * al; p++) mv[p % al][p / al] = *(const d4j_v8u*)(mp + p * ms); /* mv[col][row] */
+    for (int j = 0; j < al; j++) at(m, t[j], mv[j]);                                       /* t[j] = Aᵀ col j */
+    d4j_v8 b = *(const d4j_v8u*)bias8;
+    int64_t lanes = min64(8, g->cout - co);
+    for (int i = 0; i < m; i++) {
+        if (oh0 + i >= g->ho) break;
+        for (int j = 0; j < al; j++) row[j] = t[j][i];
+        at(m, out, row); /* row i of (Aᵀ M) A */
+        for (int j = 0; j < m && ow0 + j < g->wo; j++) {
+            float* dst = y + ((n * g->ho + oh0 + i) * g->wo + ow0 + j) * g->cout + co;
+            d4j_v8 val = out[j] + b;
+            if (lanes == 8) *(d4j_v8u*)dst = val;
+            else memcpy(dst, &val, (size_t)lanes * sizeof(float));
+        }
+    }
+}
+
+/* What every chunk of a forward reads. */
+typedef struct {
+    float* y;
+    const float *x, *packed, *bias16;
+    const wino_geom* g;
+    int64_t th, tw, tiles, cs, panels, ms;
+    int chunk;
+} fwd_job;
+
+/* One chunk of tiles: transform in, α² GEMMs, transform out. Inlined with a literal m so the
+ * transforms unroll (OpenMP outlines its regions before inlining, so m must be literal here). */
+INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t ch) {
+    const int al = m + 2, xi = al * al, chunk = j->chunk;
+    const wino_geom* g = j->g;
+    const int64_t t0 = ch * chunk, tw = j->tw, thw = j->th * j->tw, cs = j->cs, ms = j->ms;
+    const int cnt = (int)min64(chunk, j->tiles - t0);
+    for (int t = 0; t < cnt; t++) {
+        int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
+        const float* px[AMAX * AMAX];
+        tile_pixels(al, px, j->x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad, g->h, g->w, g->cin);
+        input_transform(m, v + t * cs, chunk * cs, px, g->cin);
+    }
+    for (int p = 0; p < xi; p++)
+        for (int64_t pj = 0; pj < j->panels; pj++) {
+            const float* bj = j->packed + (p * j->panels + pj) * g->cin * 16;
+            for (int t = 0; t < cnt; t += D4J_TILE_M) {
+                int rows = cnt - t < D4J_TILE_M ? cnt - t : D4J_TILE_M;
+                const float* a[D4J_TILE_M];
+                float* c[D4J_TILE_M];
+                for (int i = 0; i < D4J_TILE_M; i++) {
+                    int64_t row = (int64_t)p * chunk + t + (i < rows ? i : 0); /* padding repeats row 0 */
+                    a[i] = v + row * cs;
+                    c[i] = mm + row * ms + pj * 16;
+                }
+                d4j_tile_6x16(1, a, g->cin, bj, c, rows, 16, NULL, 0);
+            }
+        }
+    for (int t = 0; t < cnt; t++) {
+        int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
+        for (int64_t co = 0; co < g->cout; co += 8)
+            output_transform(m, j->y, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, chunk * ms, j->bias16 + co,
+                             co);
+    }
+}
+
+static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias, const wino_geom* g) {
+    const int xi = (m + 2) * (m + 2);
+    fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, 8) * 8,
+                 ceil_div(g->cout, 16), 0, 0};
+    j.tiles = g->n * j.th * j.tw;
+    j.ms = j.panels * 16;
+    j.chunk = chunk_tiles(xi, j.cs, j.ms);
+    const int64_t chunks = ceil_div(j.tiles, j.chunk);
+    const size_t per_thread = (size_t)xi * j.chunk * (j.cs + j.ms);
+    const int threads = threads_for(j.tiles * xi * g->cin * g->cout);
+    float* scratch = alloc_floats((size_t)threads * per_thread);
+    float* bias16 = alloc_floats((size_t)j.ms);
+    if (!scratch || !bias16) {
+        free(scratch); free(bias16);
+        return -1;
+    }
+    for (int64_t c = 0; c < j.ms; c++) bias16[c] = bias && c < g->cout ? bias[c] : 0.0f;
+    j.bias16 = bias16;
+
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        float* v = scratch + (size_t)thread_id() * per_thread; /* V[ξ][tile][cs] */
+        float* mm = v + (size_t)xi * j.chunk * j.cs;            /* M[ξ][tile][ms] */
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t ch = 0; ch < chunks; ch++) {
+            if (m == 2) forward_chunk(2, &j, v, mm, ch);
+            else forward_chunk(4, &j, v, mm, ch);
+        }
+    }
+    free(scratch);
+    free(bias16);
+    return 0;
+}
+
+/* Runs the forward kernel specialised for tile size m. */
+static int forward_m(int m, float* y, const float* x, const float* w, const float* bias, const wino_geom* g,
+                     int64_t cin, int64_t cout, int flipped) {
+    const int64_t kout = flipped ? cin : cout, kin = flipped ? cout : cin;
+    float* packed = alloc_floats((size_t)((m + 2) * (m + 2) * ceil_div(kout, 16) * kin * 16));
+    if (!packed) return -1;
+    pack_weights(m, packed, w, cin, cout, flipped);
+    int rc = wino_forward(m, y, x, packed, bias, g);
+    free(packed);
+    return rc;
+}
+
+int D4J_CPU(conv2d_winograd_forward)(float* y, const float* x, const float* w, const float* bias,
+                                      const d4j_conv_shape* s, int m) {
+    wino_geom g = {s->n, s->h, s->w, s->cin, s->ho, s->wo, s->cout, s->pad};
+    return forward_m(m, y, x, w, bias, &g, s->cin, s->cout, 0);
+}
+
+/* dx[h, w, ci] = Σ dy[h + pad - a, w + pad - b, co] · w[a, b, ci, co]: a convolution of dy with
+ * the flipped, channel-swapped kernel and pad 2 - pad, whose output is H × W again. */
+int D4J_CPU(conv2d_winograd_backward_data)(float* dx, const float* dy, const float* w, const d4j_conv_shape* s,
+                                            int m) {
+    wino_geom g = {s->n, s->ho, s->wo, s->cout, s->h, s->w, s->cin, 2 - s->pad};
+    return forward_m(m, dx, dy, w, NULL, &g, s->cin, s->cout, 1);
+}
+
+/* ---- backward weights ---------------------------------------------------------------------- */
+
+/* e[ξ · es] = (A dY Aᵀ)[ξ] for 8 channels from co of the m×m dy tile at (oh0, ow0), zero outside
+ * the output; *db += the tile's pixels (the bias gradient: tiles partition the output). */
+INLINE void dy_transform(int m, float* e, int64_t es, d4j_v8* db, const float* dy, const d4j_conv_shape* s,
+                         int64_t n, int64_t oh0, int64_t ow0, int64_t co) {
+    const int al = m + 2;
+    d4j_v8 d[4][4], r[4][AMAX], col[4], o[AMAX];
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) {
+            int inside = oh0 + i < s->ho && ow0 + j < s->wo;
+            load8(&d[j][i], inside ? dy + ((n * s->ho + oh0 + i) * s->wo + ow0 + j) * s->cout : NULL, co, s->cout);
+            *db += d[j][i];
+        }
+    for (int j = 0; j < m; j++) a_(m, r[j], d[j]); /* r[j] = A (column j of dY) */
+    for (int i = 0; i < al; i++) {                 /* row i of (A dY) Aᵀ */
+        for (int j = 0; j < m; j++) col[j] = r[j][i];
+        a_(m, o, col);
+        for (int j = 0; j < al; j++) *(d4j_v8u*)(e + (i * al + j) * es) = o[j];
+    }
+}
+
+/* dw[a][b][ci][co] += (Gᵀ dU G)[a][b] for every channel pair; du is dU[ξ][ci][co]. */
+static void weight_grad_transform(int m, float* dw, const float* du, int64_t cin, int64_t cout) {
+    const int al = m + 2;
+    const int64_t pairs = cin * cout;
+    for (int64_t p = 0; p < pairs; p++) {
+        float d[AMAX][AMAX], r[3][AMAX], o[3][3];
+        for (int q = 0; q < al * al; q++) d[q / al][q % al] = du[q * pairs + p];
+        for (int j = 0; j < al; j++) gt(m, &r[0][j], AMAX, &d[0][j], AMAX); /* Gᵀ dU */
+        for (int a = 0; a < 3; a++) gt(m, &o[a][0], 1, &r[a][0], 1);        /* (Gᵀ dU) G */
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) dw[(a * 3 + b) * pairs + p] += o[a][b];
+    }
+}
+
+/* What every chunk of a weight gradient reads. */
+typedef struct {
+    const float *dy, *x;
+    const d4j_conv_shape* s;
+    int64_t th, tw, tiles, cs, es;
+    int chunk;
+} wgrad_job;
+
+/* One chunk of tiles: transform x and dy, accumulate the α² products into du and db. Inlined
+ * with a literal m (see forward_chunk). */
+INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du, float* db, int64_t ch) {
+    const int al = m + 2, xi = al * al, chunk = j->chunk;
+    const d4j_conv_shape* s = j->s;
+    const int64_t t0 = ch * chunk, tw = j->tw, thw = j->th * j->tw, cs = j->cs, es = j->es;
+    const int cnt = (int)min64(chunk, j->tiles - t0);
+    for (int t = 0; t < cnt; t++) {
+        int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
+        int64_t oh0 = (r / tw) * m, ow0 = (r % tw) * m;
+        const float* px[AMAX * AMAX];
+        tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
+        input_transform(m, v + t * cs, chunk * cs, px, s->cin);
+        for (int64_t co = 0; co < s->cout; co += 8) {
+            d4j_v8 acc = *(d4j_v8*)(db + co);
+            dy_transform(m, e + t * es + co, chunk * es, &acc, j->dy, s, n, oh0, ow0, co);
+            *(d4j_v8*)(db + co) = acc;
+        }
+    }
+    for (int p = 0; p < xi; p++) {
+        wgrad_run run = {v + (int64_t)p * chunk * cs, e + (int64_t)p * chunk * es, cnt};
+        wgrad_runs(du + p * s->cin * s->cout, &run, 1, s->cin, s->cout, cs, es);
+    }
+}
+
+int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const float* dy, const float* x,
+                                               const d4j_conv_shape* s, int m) {
+    const int xi = (m + 2) * (m + 2);
+    wgrad_job j = {dy, x, s, ceil_div(s->ho, m), ceil_div(s->wo, m), 0, ceil_div(s->cin, 8) * 8,
+                   ceil_div(s->cout, 8) * 8, 0};
+    j.tiles = s->n * j.th * j.tw;
+    j.chunk = chunk_tiles(xi, j.cs, j.es);
+    const int64_t chunks = ceil_div(j.tiles, j.chunk), usize = xi * s->cin * s->cout, upad = ceil_div(usize, 8) * 8;
+    /* per thread: V[ξ][tile][cs], E[ξ][tile][es], partial dU[ξ][ci][co] (padded to whole vectors),
+     * partial dbias[es]; every part starts 32-byte aligned */
+    const size_t tdata = (size_t)xi * j.chunk * (j.cs + j.es), per_thread = tdata + (size_t)(upad + j.es);
+    int threads = threads_for(j.tiles * usize);
+    if (threads > chunks) threads = (int)chunks;
+    float* scratch = alloc_floats((size_t)threads * per_thread);
+    if (!scratch) return -1;
+    memset(scratch, 0, (size_t)threads * per_thread * sizeof(float));
+
+    /* Each thread sums a fixed, contiguous range of chunks, so the result does not depend on
+     * timing (a dynamic schedule would change the order of the partial sums from run to run).
+     * OpenMP may grant fewer threads than asked: the partials of threads never started stay zero. */
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        int tid = thread_id(), granted = 1;
+#ifdef _OPENMP
+        granted = omp_get_num_threads();
+#endif
+        float* v = scratch + (size_t)tid * per_thread;
+        float* e = v + (size_t)xi * j.chunk * j.cs;
+        float* du = v + tdata;
+        float* db = du + upad;
+        for (int64_t ch = chunks * tid / granted; ch < chunks * (tid + 1) / granted; ch++) {
+            if (m == 2) wgrad_chunk(2, &j, v, e, du, db, ch);
+            else wgrad_chunk(4, &j, v, e, du, db, ch);
+        }
+    }
+    float* du0 = scratch + tdata;
+    for (int t = 1; t < threads; t++) {
+        const float* dut = scratch + (size_t)t * per_thread + tdata;
+        for (int64_t i = 0; i < upad + j.es; i++) du0[i] += dut[i];
+    }
+    weight_grad_transform(m, dw, du0, s->cin, s->cout);
+    if (dbias)
+        for (int64_t co = 0; co < s->cout; co++) dbias[co] += du0[upad + co];
+    free(scratch);
+    return 0;
+}
