@@ -7,7 +7,9 @@ import org.bytedeco.pytorch.T_TensorTensorTensor_T;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
+import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
+import org.diffusion4j.Precision;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.ops.Conv2d;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,14 +27,26 @@ import org.openjdk.jmh.annotations.TearDown;
  * 3×3 convolution, stride 1, pad 1, with bias, on the CPU: forward, and backward (data,
  * weights and bias together), ours beside libtorch's conv2d and convolution_backward on the
  * same shapes (libtorch in its default NCHW layout). Shapes N×H×W×C with Cin = Cout = C:
- * 64×32×32×64 and 64×16×16×128, the U-Net's levels at Fashion-MNIST/CIFAR scale.
+ * 64×32×32×64 and 64×16×16×128, the U-Net's levels at Fashion-MNIST/CIFAR scale, and the
+ * Fashion-MNIST U-Net's three levels at batch 128 (28×28×32, 14×14×64, 7×7×128).
+ *
+ * <p>{@code precision}: fp32, or bf16 — ours with the context's {@link Precision#BF16} (operands
+ * rounded to bfloat16, float32 sums), libtorch's twin on bfloat16 tensors (its own bf16
+ * convolution, output in bf16). Where our BF16 is refused (a CPU without AVX-512 BF16) the
+ * D4j benchmarks of that precision fail with the library's message and libtorch's still run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @State(Scope.Thread)
 public class ConvBenchmark {
-    @Param({"64x32x32x64", "64x16x16x128"})
+    @Param({"64x32x32x64", "64x16x16x128", "128x28x28x32", "128x14x14x64", "128x7x7x128"})
     public String shape;
+
+    @Param({"fp32", "bf16"})
+    public String precision;
+
+    /** Why our side cannot run this precision here (the library's refusal), or null. */
+    private String refused;
 
     private Context ctx;
     private Tensor x;
@@ -69,6 +83,20 @@ public class ConvBenchmark {
         tw = torch.randn(c, c, 3, 3).mul_(new org.bytedeco.pytorch.Scalar(0.05));
         tb = torch.randn(c);
         tdy = torch.randn(n, c, h, h);
+        if (precision.equals("bf16")) {
+            try {
+                ctx.setPrecision(Precision.BF16);
+            } catch (D4jException e) {
+                refused = e.getMessage();
+            }
+            torch.ScalarType bf16 = torch.ScalarType.BFloat16;
+            tx = tx.toType(bf16);
+            tw = tw.toType(bf16);
+            tb = tb.toType(bf16);
+            tdy = tdy.toType(bf16);
+        } else if (!precision.equals("fp32")) {
+            throw new IllegalArgumentException("precision is " + precision + "; it must be fp32 or bf16");
+        }
         allGradients = new BoolPointer(3);
         for (int i = 0; i < 3; i++) {
             allGradients.put(i, true);
@@ -77,6 +105,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public Tensor forwardD4j() {
+        runnable();
         Conv2d.forward(ctx, y, x, w, b, 1, 1);
         return y;
     }
@@ -90,6 +119,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public Tensor backwardD4j() {
+        runnable();
         Conv2d.backwardData(ctx, dx, dy, w, 1, 1);
         Conv2d.backwardWeights(ctx, dw, db, dy, x, 1, 1);
         return dx;
@@ -100,6 +130,12 @@ public class ConvBenchmark {
         try (PointerScope scope = new PointerScope()) { // frees the temporaries now, not at the next GC
             return torch.convolution_backward(tdy, tx, tw, new long[] {tw.size(0)}, new long[] {1, 1}, new long[] {1, 1},
                     new long[] {1, 1}, false, new long[] {0, 0}, 1, allGradients);
+        }
+    }
+
+    private void runnable() {
+        if (refused != null) {
+            throw new IllegalStateException("precision " + precision + " does not run here: " + refused);
         }
     }
 
