@@ -135,10 +135,13 @@ enum {
 };
 d4j_status d4j_ctx_set_conv_algo(d4j_ctx* ctx, int32_t algo);
 d4j_status d4j_ctx_conv_algo(int32_t* algo, const d4j_ctx* ctx);
-/* The arithmetic of ctx's convolutions and linear layers: FP32 (the default), or BF16 (inputs
- * rounded to bfloat16, products accumulated and written in float32; weights, gradients and every
- * other op stay float32). BF16 will need the CPU backend's AVX-512 BF16 build; its kernels do not
- * exist yet, so setting BF16 fails with D4J_ERR_UNSUPPORTED and the context keeps FP32. */
+/* The arithmetic of ctx's convolutions and linear layers: FP32 (the default), or BF16 (mixed
+ * precision: both factors of every product rounded to bfloat16 with round-to-nearest-even, products
+ * summed and written in float32; weights stay float32 master copies rounded per call, and biases,
+ * gradients' accumulation, reductions and every other op stay float32). BF16 runs on the CPU
+ * backend's avx512+bf16 kernel build (VDPBF16PS); setting it fails with D4J_ERR_UNSUPPORTED, the
+ * context keeping FP32, where another build runs (d4j_cpu_isa(): no AVX-512 BF16 on this CPU, or
+ * D4J_CPU_ISA lowered it) and on CUDA contexts (no bf16 CUDA kernels yet). */
 enum { D4J_PRECISION_FP32 = 0, D4J_PRECISION_BF16 = 1 };
 d4j_status d4j_ctx_set_precision(d4j_ctx* ctx, int32_t precision);
 d4j_status d4j_ctx_precision(int32_t* precision, const d4j_ctx* ctx);

@@ -5,6 +5,7 @@
  */
 #include "../runtime/backend_cuda.h"
 #include "../core/conv2d.h"
+#include "../core/conv2d_bf16.h"
 #include "../core/conv2d_winograd.h"
 #include "../runtime/internal.h"
 
@@ -61,6 +62,8 @@ static int winograd_tile(const d4j_ctx* ctx, const d4j_conv_shape* s) {
 
 d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
                                   const float* bias, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CPU && ctx->precision == D4J_PRECISION_BF16) /* before any algorithm choice */
+        return d4j_conv2d_bf16_run_forward(fn, y, x, w, bias, s);
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
     int m = winograd_tile(ctx, s);
@@ -70,6 +73,8 @@ d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const 
 
 d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx, const float* dy, const float* w,
                                         const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CPU && ctx->precision == D4J_PRECISION_BF16)
+        return d4j_conv2d_bf16_run_backward_data(fn, dx, dy, w, s);
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx, dy, w, s));
     int m = winograd_tile(ctx, s);
@@ -79,6 +84,8 @@ d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx,
 
 d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* dw, float* dbias, const float* dy,
                                            const float* x, const d4j_conv_shape* s) {
+    if (ctx->device_type == D4J_DEVICE_CPU && ctx->precision == D4J_PRECISION_BF16)
+        return d4j_conv2d_bf16_run_backward_weights(fn, dw, dbias, dy, x, s);
     if (ctx->device_type == D4J_DEVICE_CUDA)
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw, dbias, dy, x, s));
     int m = winograd_tile(ctx, s);

@@ -29,9 +29,16 @@ d4j_status d4j_ctx_set_precision(d4j_ctx* ctx, int32_t precision) {
     D4J_TRY(d4j_check_ctx(fn, ctx));
     if (precision != D4J_PRECISION_FP32 && precision != D4J_PRECISION_BF16)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "precision is %d; it must be FP32 (0) or BF16 (1)", precision);
-    /* Refused, not silently run in fp32, until the AVX-512 BF16 build has bf16 kernels (issue 17). */
-    if (precision == D4J_PRECISION_BF16)
-        return d4j_fail(fn, D4J_ERR_UNSUPPORTED, "BF16 is not implemented yet (this CPU runs the %s build)",
+    /* BF16 is refused, never silently run in fp32, where no bf16 kernel exists: the CUDA backend has
+     * none yet, and on the CPU only the avx512+bf16 build has them (native/src/cpu/conv2d_bf16.c). */
+    if (precision == D4J_PRECISION_BF16 && ctx->device_type == D4J_DEVICE_CUDA)
+        return d4j_fail(fn, D4J_ERR_UNSUPPORTED,
+                        "BF16 is not implemented on CUDA contexts yet (no bf16 CUDA kernels); CPU contexts on "
+                        "an AVX-512 BF16 CPU have it");
+    if (precision == D4J_PRECISION_BF16 && d4j_cpu_level() != D4J_CPU_AVX512)
+        return d4j_fail(fn, D4J_ERR_UNSUPPORTED,
+                        "BF16 needs the avx512+bf16 kernel build (AVX-512 F/BW/VL/DQ and AVX512_BF16); this CPU "
+                        "runs the %s build",
                         d4j_cpu_isa());
     ctx->precision = precision;
     return D4J_OK;

@@ -120,8 +120,9 @@ public final class Context implements AutoCloseable {
      * Sets the arithmetic of this context's convolutions and linear layers; {@link Precision#FP32}
      * unless set.
      *
-     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link Precision#BF16}, which has no
-     *     kernels yet; the precision is unchanged
+     * @throws D4jException with {@link Status#UNSUPPORTED} for {@link Precision#BF16} where it has no
+     *     kernels: a CUDA context, or a CPU whose kernel build ({@link Device#cpuIsa()}) is not
+     *     {@code avx512+bf16}; the message names the build, and the precision is unchanged
      */
     public void setPrecision(Precision precision) {
         Objects.requireNonNull(precision, "precision");

@@ -8,9 +8,12 @@ public enum Precision {
     /** float32 products (the default). */
     FP32(0),
     /**
-     * Mixed precision: inputs rounded to bfloat16, products accumulated and written in float32.
-     * Will need the CPU backend's AVX-512 BF16 build; not implemented yet, so
-     * {@link Context#setPrecision} refuses it.
+     * Mixed precision: both factors of every convolution and linear-layer product rounded to
+     * bfloat16 (round to nearest even), the products summed and written in float32 (VDPBF16PS);
+     * weights stay float32 master copies, rounded per call. Runs on the CPU backend's
+     * {@code avx512+bf16} kernel build ({@link Device#cpuIsa()}); {@link Context#setPrecision}
+     * refuses it with {@link Status#UNSUPPORTED} on CPUs without AVX-512 BF16 (or when
+     * {@code D4J_CPU_ISA} lowers the build) and on CUDA contexts, which have no bf16 kernels yet.
      */
     BF16(1);
 

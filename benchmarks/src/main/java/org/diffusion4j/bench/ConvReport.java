@@ -29,32 +29,46 @@ public final class ConvReport {
         for (RunResult rr : results) {
             String b = rr.getParams().getBenchmark();
             r.put(b.substring(b.lastIndexOf('.') + 1) + "@" + rr.getParams().getParam("shape") + "@"
-                    + rr.getParams().getParam("algo"), rr.getPrimaryResult());
+                    + rr.getParams().getParam("mode"), rr.getPrimaryResult());
         }
         StringBuilder md = new StringBuilder("# 3×3 convolution on the CPU\n\n").append(Report.machine())
                 .append(String.format("- Measured FMA peak (all threads, `Device.measureCpuFmaPeak()`): **%.1f GFLOP/s**%n", peak))
                 .append(Report.command("ConvReport")).append("\n\n")
                 .append("Stride 1, pad 1, bias. Backward = data gradient + weight and bias gradients (two GEMMs of the\n")
                 .append("forward's size). libtorch: `conv2d` and `convolution_backward`, NCHW, measured again beside\n")
-                .append("each of our algorithms. GFLOP/s are effective: the direct convolution's FLOPs over the time.\n")
-                .append("`AUTO`, the default, picks F(4×4, 3×3) on the 32×32 and 28×28 maps, F(2×2, 3×3) on 14×14 and\n")
-                .append("direct on 7×7 (`native/src/ops/conv2d.c`, `winograd_tile`).\n\n")
-                .append("| shape (N×H×W×C) | algorithm | pass | ours ms | libtorch ms | ours / libtorch time | ours GFLOP/s | of peak | libtorch GFLOP/s |\n")
+                .append("each of our modes: float32 for DIRECT and the Winograd tiles, bfloat16 tensors for BF16 (ours:\n")
+                .append("the context precision BF16, bf16 operands and float32 sums, direct). GFLOP/s are effective: the\n")
+                .append("direct convolution's FLOPs over the time, so Winograd can pass the fp32 FMA peak (\"of peak\").\n")
+                .append("`AUTO`, the default, picks F(4×4, 3×3) on maps that tile by 4 (32×32, 28×28, 16×16), F(2×2, 3×3)\n")
+                .append("on 14×14 and direct on 7×7 (`native/src/ops/conv2d.c`, `winograd_tile`). A missing side did not\n")
+                .append("run (our BF16 needs the AVX-512 BF16 build).\n\n")
+                .append("| shape (N×H×W×C) | mode | pass | ours ms | libtorch ms | ours / libtorch time | ours GFLOP/s | of peak | libtorch GFLOP/s |\n")
                 .append("|---|---|---|---|---|---|---|---|---|\n");
         for (String shape : new String[] {"64x32x32x64", "64x16x16x128", "128x28x28x32", "128x14x14x64", "128x7x7x64"}) {
-            for (String algo : new String[] {"DIRECT", "WINOGRAD_2X2", "WINOGRAD_4X4"}) {
+            for (String mode : new String[] {"DIRECT", "WINOGRAD_2X2", "WINOGRAD_4X4", "BF16"}) {
                 for (String pass : new String[] {"forward", "backward"}) {
-                    Result<?> ours = r.get(pass + "D4j@" + shape + "@" + algo);
-                    Result<?> ref = r.get(pass + "Libtorch@" + shape + "@" + algo);
+                    Result<?> ours = r.get(pass + "D4j@" + shape + "@" + mode);
+                    Result<?> ref = r.get(pass + "Libtorch@" + shape + "@" + mode);
+                    if (ours == null && ref == null) {
+                        continue;
+                    }
                     double flops = ConvBenchmark.flops(shape) * (pass.equals("forward") ? 1 : 2);
-                    double g = flops / (ours.getScore() * 1e-3) / 1e9;
-                    double gt = flops / (ref.getScore() * 1e-3) / 1e9;
-                    md.append(String.format("| %s | %s | %s | %.2f ± %.2f | %.2f ± %.2f | %.2f | %.1f | %.0f%% | %.1f |%n", shape, algo, pass,
-                            ours.getScore(), ours.getScoreError(), ref.getScore(), ref.getScoreError(),
-                            ours.getScore() / ref.getScore(), g, 100 * g / peak, gt));
+                    md.append(String.format("| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", shape, mode, pass,
+                            ms(ours), ms(ref), ours == null || ref == null ? "" : String.format("%.2f", ours.getScore() / ref.getScore()),
+                            ours == null ? "" : String.format("%.1f", gflops(flops, ours)),
+                            ours == null ? "" : String.format("%.0f%%", 100 * gflops(flops, ours) / peak),
+                            ref == null ? "" : String.format("%.1f", gflops(flops, ref))));
                 }
             }
         }
         Report.write(out, md.toString());
+    }
+
+    private static String ms(Result<?> r) {
+        return r == null ? "did not run" : String.format("%.2f ± %.2f", r.getScore(), r.getScoreError());
+    }
+
+    private static double gflops(double flops, Result<?> r) {
+        return flops / (r.getScore() * 1e-3) / 1e9;
     }
 }

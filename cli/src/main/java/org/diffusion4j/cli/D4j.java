@@ -9,8 +9,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.diffusion4j.Context;
 import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
+import org.diffusion4j.Precision;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -124,6 +126,31 @@ public final class D4j implements Callable<Integer> {
 
     /** The description every {@code --device} option shares. */
     static final String DEVICE_HELP = "cpu, cuda:N, or best (CUDA device 0 when there is one, else the CPU)";
+
+    static final String PRECISION_HELP = "Products of the convolutions and linear layers: fp32, or bf16 (operands rounded "
+            + "to bfloat16, float32 sums; weights, optimizer and every other op stay float32). bf16 needs a CPU with "
+            + "AVX-512 BF16 (the avx512+bf16 kernel build) and is refused elsewhere, CUDA included.";
+
+    /** "fp32" or "bf16" (--precision); anything else is a usage error naming the value (spec null: already checked). */
+    static Precision parsePrecision(CommandSpec spec, String s) {
+        if (spec != null) {
+            Check.oneOf(spec, "--precision", s, "fp32", "bf16");
+        }
+        return s.equals("bf16") ? Precision.BF16 : Precision.FP32;
+    }
+
+    /**
+     * Sets the precision on ctx; where it has no kernels (BF16 without the avx512+bf16 build, or on CUDA) the
+     * library's refusal becomes a failure (exit 1) that names the option, the value and the build that runs.
+     */
+    static void setPrecision(Context ctx, Precision p) {
+        try {
+            ctx.setPrecision(p);
+        } catch (D4jException e) {
+            throw new IllegalStateException("--precision " + p.name().toLowerCase(java.util.Locale.ROOT) + ": "
+                    + e.getMessage(), e);
+        }
+    }
 
     /** Parses "cpu", "best" or "cuda:N"; a CUDA device that does not exist throws {@link D4jException}. */
     static Device parseDevice(String s) {

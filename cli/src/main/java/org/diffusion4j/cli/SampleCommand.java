@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
+import org.diffusion4j.Precision;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.data.FashionMnist;
 import org.diffusion4j.diffusion.ClassifierGuidance;
@@ -83,6 +84,9 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
     String deviceName = "best";
 
+    @Option(names = "--precision", paramLabel = "P", description = D4j.PRECISION_HELP)
+    String precision = "fp32";
+
     @Option(names = "--quiet", description = "No progress lines.")
     boolean quiet;
 
@@ -92,6 +96,7 @@ final class SampleCommand implements Callable<Integer> {
         Check.atLeast(spec, "--count", count, 1);
         sampling.validate(spec);
         classifierOptions.validate(spec);
+        Precision arithmetic = D4j.parsePrecision(spec, precision);
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Device device = D4j.parseDevice(deviceName);
@@ -119,6 +124,7 @@ final class SampleCommand implements Callable<Integer> {
                 org.diffusion4j.nn.Autoencoder ae = LatentDecoding.load(spec, ctx, checkpoint, autoencoderFile);
                 NoisyClassifier.Loaded classifier = classifierOptions.file == null ? null
                         : classifierOptions.load(ctx, checkpoint.diffusion(), size, ch, config.classes())) {
+            D4j.setPrecision(ctx, arithmetic); // the sampler runs the network in the context's precision
             // the labels a conditional model takes, or those an unconditional one is guided to
             int classes = config.classes() > 0 ? config.classes() : classifier == null ? 0 : classifier.classifier().classes();
             names = config.classes() > 0 || classifier == null ? className(checkpoint.classNames(), config, classes)

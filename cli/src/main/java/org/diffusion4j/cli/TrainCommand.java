@@ -69,6 +69,9 @@ final class TrainCommand implements Callable<Integer> {
         D4j.printBackends(out);
         Path outDir = D4j.outputDir(o.out);
         Device device = D4j.parseDevice(o.device);
+        try (Context probe = Context.create(device)) { // refuse an unavailable --precision before loading anything
+            D4j.setPrecision(probe, D4j.parsePrecision(null, o.precision));
+        }
         ImageDataset pixels = loadData(o.data);
         if (pixels.height() != pixels.width()) {
             throw new IllegalArgumentException("--data: the images are " + pixels.width() + "×" + pixels.height()
@@ -120,9 +123,9 @@ final class TrainCommand implements Callable<Integer> {
         out.printf("data: %d images %d×%d×%d, %s%n", data.size(), data.height(), data.width(), data.channels(),
                 conditional ? data.classNames().size() + " classes" : data.classNames().isEmpty() ? "no classes (unconditional)"
                         : data.classNames().size() + " classes, ignored (unconditional)");
-        out.printf("training %s%n  with %s on %s: batch %d × %d, lr %g (warm-up %d, %s), EMA %s, %s%n", config, diffusion,
+        out.printf("training %s%n  with %s on %s: batch %d × %d, lr %g (warm-up %d, %s), EMA %s, %s, %s%n", config, diffusion,
                 device, cfg.batchSize(), cfg.accumulation(), cfg.lr(), cfg.warmupSteps(), o.lrDecay, cfg.emaDecay(),
-                o.steps != null ? o.steps + " steps" : o.minutes() + " minutes");
+                o.precision, o.steps != null ? o.steps + " steps" : o.minutes() + " minutes");
         List<LossCurve.Point> curve = new ArrayList<>();
         try (Context ctx = Context.create(device, seed); UNet net = new UNet(ctx, config, seed);
                 Trainer trainer = new Trainer(ctx, net, diffusion, cfg)) {

@@ -154,6 +154,9 @@ final class TrainOptions {
     @Option(names = "--device", paramLabel = "DEVICE", description = D4j.DEVICE_HELP)
     String device = "best";
 
+    @Option(names = "--precision", paramLabel = "P", description = D4j.PRECISION_HELP)
+    String precision = "fp32";
+
     @Option(names = "--quiet", description = "No progress lines.")
     boolean quiet;
 
@@ -219,6 +222,7 @@ final class TrainOptions {
             }
         }
         Check.oneOf(spec, "--lr-decay", lrDecay, "constant", "cosine");
+        D4j.parsePrecision(spec, precision);
         if (lrDecay.equals("cosine") && steps == null) {
             throw new ParameterException(spec.commandLine(), "--lr-decay cosine decays to 0 at --steps: give --steps");
         }
@@ -247,10 +251,13 @@ final class TrainOptions {
         return minutes == null ? DEFAULT_MINUTES : minutes;
     }
 
-    /** Batch and accumulation, AdamW (lr, warm-up, decay, no weight decay, clipping at norm 1), EMA, null labels, seed. */
+    /**
+     * Batch and accumulation, AdamW (lr, warm-up, decay, no weight decay, clipping at norm 1), EMA, null labels, seed,
+     * the precision of the convolutions and linear layers.
+     */
     TrainConfig trainConfig(long seedToUse) {
         TrainConfig c = new TrainConfig(batch, (float) lr, warmup, 0f, 1f, (float) ema, (float) labelDropout, seedToUse)
-                .withAccumulation(accumulate);
+                .withAccumulation(accumulate).withPrecision(D4j.parsePrecision(null, precision));
         return lrDecay.equals("cosine") ? c.withCosineDecay(maxSteps()) : c;
     }
 

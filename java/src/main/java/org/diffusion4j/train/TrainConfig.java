@@ -1,5 +1,7 @@
 package org.diffusion4j.train;
 
+import org.diffusion4j.Precision;
+
 /**
  * Training hyper-parameters: the batch size and gradient accumulation (micro-batches per
  * optimizer step), AdamW (lr with linear warm-up and an optional cosine decay, weight decay),
@@ -11,9 +13,11 @@ package org.diffusion4j.train;
  * @param decay learning-rate decay after warm-up
  * @param decaySteps the step at which a cosine decay reaches 0 (ignored for CONSTANT)
  * @param accumulation micro-batches whose gradients are averaged into one optimizer step
+ * @param precision the arithmetic of the convolutions and linear layers ({@link #withPrecision}); the
+ *     weights, optimizer state, EMA and reductions stay float32 in both
  */
 public record TrainConfig(int batchSize, float lr, int warmupSteps, float weightDecay, float gradClip, float emaDecay,
-        float labelDropout, long seed, LrDecay decay, long decaySteps, int accumulation) {
+        float labelDropout, long seed, LrDecay decay, long decaySteps, int accumulation, Precision precision) {
 
     /** The learning rate after warm-up. */
     public enum LrDecay {
@@ -51,12 +55,14 @@ public record TrainConfig(int batchSize, float lr, int warmupSteps, float weight
         if (accumulation < 1) {
             throw new IllegalArgumentException("accumulation is " + accumulation + "; it must be >= 1");
         }
+        java.util.Objects.requireNonNull(precision, "precision");
     }
 
     /** Constant learning rate after warm-up, no accumulation. */
     public TrainConfig(int batchSize, float lr, int warmupSteps, float weightDecay, float gradClip, float emaDecay,
             float labelDropout, long seed) {
-        this(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed, LrDecay.CONSTANT, 0, 1);
+        this(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed, LrDecay.CONSTANT, 0, 1,
+                Precision.FP32);
     }
 
     /** Long runs: batch 128, lr 2e-4, 1000 warm-up steps, EMA 0.9999, 10% null labels. */
@@ -71,38 +77,48 @@ public record TrainConfig(int batchSize, float lr, int warmupSteps, float weight
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, s, decay,
-                decaySteps, accumulation);
+                decaySteps, accumulation, precision);
     }
 
     public TrainConfig withBatchSize(int b) {
         return new TrainConfig(b, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed, decay, decaySteps,
-                accumulation);
+                accumulation, precision);
     }
 
     public TrainConfig withLr(float l, int warmup) {
         return new TrainConfig(batchSize, l, warmup, weightDecay, gradClip, emaDecay, labelDropout, seed, decay,
-                decaySteps, accumulation);
+                decaySteps, accumulation, precision);
     }
 
     public TrainConfig withEmaDecay(float e) {
         return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, e, labelDropout, seed, decay, decaySteps,
-                accumulation);
+                accumulation, precision);
     }
 
     public TrainConfig withLabelDropout(float p) {
         return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, p, seed, decay, decaySteps,
-                accumulation);
+                accumulation, precision);
     }
 
     /** A cosine decay reaching 0 at {@code steps}. */
     public TrainConfig withCosineDecay(long steps) {
         return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed,
-                LrDecay.COSINE, steps, accumulation);
+                LrDecay.COSINE, steps, accumulation, precision);
     }
 
     public TrainConfig withAccumulation(int microBatches) {
         return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed, decay,
-                decaySteps, microBatches);
+                decaySteps, microBatches, precision);
+    }
+
+    /**
+     * The arithmetic of the network's convolutions and linear layers while training; the
+     * {@link org.diffusion4j.train.Trainer} sets it on its context ({@link org.diffusion4j.Context#setPrecision},
+     * which refuses {@link Precision#BF16} where no bf16 kernel runs). FP32 unless set.
+     */
+    public TrainConfig withPrecision(Precision p) {
+        return new TrainConfig(batchSize, lr, warmupSteps, weightDecay, gradClip, emaDecay, labelDropout, seed, decay,
+                decaySteps, accumulation, p);
     }
 
     /** The learning rate of optimizer step {@code step} (0-based): warm-up, then the decay. */

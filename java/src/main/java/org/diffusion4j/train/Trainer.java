@@ -40,6 +40,12 @@ import org.diffusion4j.ops.Optimizer;
  * the data order from {@link Seeds.Purpose#DATA_ORDER}. A checkpoint keeps the step and the noise
  * stream's position, so training N steps equals training k, saving, loading into a fresh process
  * and training N − k, bit for bit.
+ *
+ * <p>The trainer sets its context's precision to {@link TrainConfig#precision()}: with
+ * {@link org.diffusion4j.Precision#BF16} the network's convolutions and linear layers multiply
+ * bf16-rounded operands with float32 sums (forward and both backward products) while the weights,
+ * AdamW state, EMA, clipping and losses stay float32. The setting stays on the context after
+ * the trainer closes.
  */
 public final class Trainer implements AutoCloseable {
     /** Checkpoint format version written into the metadata (2: no diffusion.* keys). */
@@ -74,6 +80,7 @@ public final class Trainer implements AutoCloseable {
         this.process = Objects.requireNonNull(process, "process");
         this.config = Objects.requireNonNull(config, "config");
         checkVariance(model.config(), process);
+        ctx.setPrecision(config.precision()); // before anything is allocated: BF16 is refused where it has no kernels
         this.choicesKey = Seeds.derive(config.seed(), Seeds.Purpose.TRAINING_CHOICES);
         this.params = model.parameters();
         for (Param p : params) {
