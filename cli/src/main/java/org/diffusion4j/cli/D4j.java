@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Context;
+import org.diffusion4j.ConvAlgorithm;
 import org.diffusion4j.D4jException;
 import org.diffusion4j.Device;
 import org.diffusion4j.Precision;
@@ -130,6 +131,20 @@ public final class D4j implements Callable<Integer> {
     static final String PRECISION_HELP = "Products of the convolutions and linear layers: fp32, or bf16 (operands rounded "
             + "to bfloat16, float32 sums; weights, optimizer and every other op stay float32). bf16 needs a CPU with "
             + "AVX-512 BF16 (the avx512+bf16 kernel build) and is refused elsewhere, CUDA included.";
+
+    static final String CONV_HELP = "How the CPU runs 3×3 stride-1 convolutions: auto (per shape, whichever measured faster), "
+            + "direct, winograd (the tile picked per shape), winograd-2x2 or winograd-4x4 (Winograd F(m×m, 3×3)). "
+            + "Other convolutions, and CUDA, run direct.";
+
+    private static final String[] CONV_NAMES = {"auto", "direct", "winograd", "winograd-2x2", "winograd-4x4"};
+
+    /** --conv's value as a {@link ConvAlgorithm}; anything else is a usage error naming it (spec null: already checked). */
+    static ConvAlgorithm parseConv(CommandSpec spec, String s) {
+        if (spec != null) {
+            Check.oneOf(spec, "--conv", s, CONV_NAMES);
+        }
+        return ConvAlgorithm.values()[java.util.Arrays.asList(CONV_NAMES).indexOf(s)];
+    }
 
     /** "fp32" or "bf16" (--precision); anything else is a usage error naming the value (spec null: already checked). */
     static Precision parsePrecision(CommandSpec spec, String s) {

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import org.diffusion4j.Context;
+import org.diffusion4j.ConvAlgorithm;
 import org.diffusion4j.Device;
 import org.diffusion4j.Precision;
 import org.diffusion4j.Tensor;
@@ -87,6 +88,9 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--precision", paramLabel = "P", description = D4j.PRECISION_HELP)
     String precision = "fp32";
 
+    @Option(names = "--conv", paramLabel = "ALGO", description = D4j.CONV_HELP)
+    String conv = "auto";
+
     @Option(names = "--quiet", description = "No progress lines.")
     boolean quiet;
 
@@ -97,6 +101,7 @@ final class SampleCommand implements Callable<Integer> {
         sampling.validate(spec);
         classifierOptions.validate(spec);
         Precision arithmetic = D4j.parsePrecision(spec, precision);
+        ConvAlgorithm convAlgorithm = D4j.parseConv(spec, conv);
         PrintWriter out = spec.commandLine().getOut();
         D4j.printBackends(out);
         Device device = D4j.parseDevice(deviceName);
@@ -125,6 +130,7 @@ final class SampleCommand implements Callable<Integer> {
                 NoisyClassifier.Loaded classifier = classifierOptions.file == null ? null
                         : classifierOptions.load(ctx, checkpoint.diffusion(), size, ch, config.classes())) {
             D4j.setPrecision(ctx, arithmetic); // the sampler runs the network in the context's precision
+            ctx.setConvAlgorithm(convAlgorithm);
             // the labels a conditional model takes, or those an unconditional one is guided to
             int classes = config.classes() > 0 ? config.classes() : classifier == null ? 0 : classifier.classifier().classes();
             names = config.classes() > 0 || classifier == null ? className(checkpoint.classNames(), config, classes)

@@ -129,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
         List<LossCurve.Point> curve = new ArrayList<>();
         try (Context ctx = Context.create(device, seed); UNet net = new UNet(ctx, config, seed);
                 Trainer trainer = new Trainer(ctx, net, diffusion, cfg)) {
+            ctx.setConvAlgorithm(D4j.parseConv(null, o.conv));
             if (o.resume) {
                 trainer.load(ckpt);
                 out.println("resumed from " + ckpt + " at step " + trainer.step());

@@ -157,6 +157,9 @@ final class TrainOptions {
     @Option(names = "--precision", paramLabel = "P", description = D4j.PRECISION_HELP)
     String precision = "fp32";
 
+    @Option(names = "--conv", paramLabel = "ALGO", description = D4j.CONV_HELP)
+    String conv = "auto";
+
     @Option(names = "--quiet", description = "No progress lines.")
     boolean quiet;
 
@@ -223,6 +226,7 @@ final class TrainOptions {
         }
         Check.oneOf(spec, "--lr-decay", lrDecay, "constant", "cosine");
         D4j.parsePrecision(spec, precision);
+        D4j.parseConv(spec, conv);
         if (lrDecay.equals("cosine") && steps == null) {
             throw new ParameterException(spec.commandLine(), "--lr-decay cosine decays to 0 at --steps: give --steps");
         }
