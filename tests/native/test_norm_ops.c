@@ -17,14 +17,15 @@ static float* get(const d4j_tensor* t, int64_t n) { return download(ctx, t, n); 
 
 static double sigmoid(double z) { return 1.0 / (1.0 + exp(-z)); }
 
-/* x (n, hw, c) with an offset of 3 (a naive E[x²] − E[x]² would lose digits). */
-static void groupnorm_case(int64_t n, int64_t hw, int64_t c, int64_t g, int silu) {
+/* x (n, hw, c) with an offset (3 by default; a naive E[x²] − E[x]² would lose digits, and at
+ * 30 it would miss the statistics tolerance in float32). */
+static void groupnorm_case_at(int64_t n, int64_t hw, int64_t c, int64_t g, int silu, float offset) {
     int64_t size = n * hw * c, cg = c / g, shape[3] = {n, hw, c}, vs[1] = {c}, ss[2] = {n, g};
     float* x = malloc((size_t)size * sizeof(float));
     float* dy = malloc((size_t)size * sizeof(float));
     float gamma[512], beta[512], dg0[512], db0[512];
     test_data(x, size, 1);
-    for (int64_t i = 0; i < size; i++) x[i] = 2.0f * x[i] + 3.0f;
+    for (int64_t i = 0; i < size; i++) x[i] = 2.0f * x[i] + offset;
     test_data(dy, size, 2);
     test_data(gamma, c, 3);
     test_data(beta, c, 4);
@@ -72,15 +73,44 @@ static void groupnorm_case(int64_t n, int64_t hw, int64_t c, int64_t g, int silu
         }
     double e[6] = {rel_err(y, ry, size), rel_err(dx, rdx, size), rel_err(dg, rdg, c),
                    rel_err(db, rdb, c),  rel_err(mu, rmu, n * g), rel_err(rs, rrs, n * g)};
-    printf("groupnorm %s %lldx%lldx%lld g%lld silu=%d: y %.2e dx %.2e dgamma %.2e dbeta %.2e mean %.2e rstd %.2e\n",
-           d4j_cpu_isa(), (long long)n, (long long)hw, (long long)c, (long long)g, silu, e[0], e[1], e[2], e[3], e[4],
-           e[5]);
+    printf("groupnorm %s %lldx%lldx%lld g%lld silu=%d offset %g: y %.2e dx %.2e dgamma %.2e dbeta %.2e mean %.2e rstd %.2e\n",
+           d4j_cpu_isa(), (long long)n, (long long)hw, (long long)c, (long long)g, silu, (double)offset, e[0], e[1], e[2],
+           e[3], e[4], e[5]);
     CHECK(e[0] < 1e-5 && e[1] < 2e-5 && e[2] < 2e-5 && e[3] < 2e-5, "groupnorm vs float64: %.3g %.3g %.3g %.3g", e[0],
           e[1], e[2], e[3]);
     CHECK(e[4] < 1e-6 && e[5] < 1e-6, "statistics vs float64: %.3g %.3g", e[4], e[5]);
     d4j_tensor* all[] = {tx, tdy, ty, tdx, tg, tb, tdg, tdb, tm, tr};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) d4j_tensor_free(all[i]);
     free(x); free(dy); free(y); free(dx); free(dg); free(db); free(mu); free(rs); free(ry); free(rdx);
+}
+
+/* A sample's output does not depend on its batch: the first 3 of 4 samples normalized as a
+ * batch of 3 (with 2+ threads, the per-chunk schedule) and of 4 (per sample) agree to the bit. */
+static void groupnorm_batch_independent(void) {
+    int64_t hw = 1024, c = 64, g = 32, s4[3] = {4, hw, c}, s3[3] = {3, hw, c}, vs[1] = {c}, ss4[2] = {4, g},
+            ss3[2] = {3, g}, size = 4 * hw * c;
+    float* x = malloc((size_t)size * sizeof(float));
+    float gamma[64], beta[64];
+    test_data(x, size, 7);
+    test_data(gamma, c, 8);
+    test_data(beta, c, 9);
+    d4j_tensor *x4 = make(s4, 3, x), *x3 = make(s3, 3, x), *y4 = make(s4, 3, NULL), *y3 = make(s3, 3, NULL),
+               *tg = make(vs, 1, gamma), *tb = make(vs, 1, beta), *m4 = make(ss4, 2, NULL), *r4 = make(ss4, 2, NULL),
+               *m3 = make(ss3, 2, NULL), *r3 = make(ss3, 2, NULL);
+    CHECK_OK(d4j_groupnorm_forward(ctx, y4, m4, r4, x4, tg, tb, (int32_t)g, 1e-5f, 1));
+    CHECK_OK(d4j_groupnorm_forward(ctx, y3, m3, r3, x3, tg, tb, (int32_t)g, 1e-5f, 1));
+    float *a = get(y4, size), *b = get(y3, 3 * hw * c), *ma = get(m4, 4 * g), *mb = get(m3, 3 * g), *ra = get(r4, 4 * g),
+          *rb = get(r3, 3 * g);
+    CHECK(memcmp(a, b, (size_t)(3 * hw * c) * sizeof(float)) == 0, "groupnorm y of a batch of 3 differs from a batch of 4");
+    CHECK(memcmp(ma, mb, (size_t)(3 * g) * sizeof(float)) == 0 && memcmp(ra, rb, (size_t)(3 * g) * sizeof(float)) == 0,
+          "groupnorm statistics of a batch of 3 differ from a batch of 4");
+    d4j_tensor* all[] = {x4, x3, y4, y3, tg, tb, m4, r4, m3, r3};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) d4j_tensor_free(all[i]);
+    free(x), free(a), free(b), free(ma), free(mb), free(ra), free(rb);
+}
+
+static void groupnorm_case(int64_t n, int64_t hw, int64_t c, int64_t g, int silu) {
+    groupnorm_case_at(n, hw, c, g, silu, 3.0f);
 }
 
 /* SiLU both ways, add (also in place), MSE: elementwise, on a size with a vector tail and one past the fork threshold. */
@@ -297,6 +327,10 @@ int main(void) {
     groupnorm_case(3, 45, 6, 1, 1);    /* one group */
     groupnorm_case(4, 256, 64, 32, 1); /* 2 channels per group, past the fork threshold */
     groupnorm_case(2, 100, 13, 13, 0); /* one channel per group */
+    /* the forward's two schedules (with 2+ threads): 16 samples split per sample, 3 per chunk */
+    groupnorm_case_at(16, 64, 36, 6, 1, 30.0f);
+    groupnorm_case_at(3, 1024, 64, 32, 1, 30.0f);
+    groupnorm_batch_independent();
     elementwise_case(1001);
     elementwise_case(40003);
     resampling_case(1, 7, 7, 3, 5);

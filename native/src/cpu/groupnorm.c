@@ -1,25 +1,29 @@
 /*
  * groupnorm.c — GroupNorm (Wu & He, 2018) with optional fused SiLU on the CPU,
- * channels last. Work is split into items of (sample, run of CHUNK pixels);
- * every loop over channels vectorizes.
- *   forward  1. per item and channel: mean and M2 of the chunk (two passes over
- *               L1-resident data)  2. per (n, g): Chan et al.'s pairwise merge of
+ * channels last. Every loop over channels vectorizes; SiLU and σ run 8 lanes at a
+ * time (sigmoid_vec.h) in the AVX2/AVX-512 builds.
+ *   forward  1. per run of CHUNK pixels and channel: mean and M2 of the chunk (two
+ *               passes over L1-resident data)  2. per (n, g): Chan et al.'s merge of
  *               those in float64 -> mean, rstd = 1/sqrt(var + eps) (biased var)
  *               3. y = x·scale_c + shift_c, then z·σ(z) when fused
+ *            With enough samples each thread runs 1–3 on whole samples (the sample
+ *            stays in its L2 between 1 and 3: x is read from memory once); with
+ *            fewer (batch 1) every pass splits into (sample, chunk) items instead.
  *   backward 1. per item and channel: Σu and Σu·x̂ with u = dy (·SiLU'(z))
  *            2. per n: dβ += Σu, dγ += Σu·x̂; per (n, g): A = Σγu, B = Σγu·x̂
  *            3. dx = rstd·(γu − A/M − x̂·B/M), M = HW·C/G
- * Only reads of x (and dy) touch memory more than once: two passes each way.
  * Why the statistics are stable: within a chunk the squared deviations are
  * taken from the chunk's own mean (the second pass reads L1/L2, not memory),
  * so no E[x²] − E[x]² cancellation; Chan's merge of (count, mean, M2) is exact
  * algebra whose only rounding, in float64, is far below float32's.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
-#include "../core/expf.h"
+#include "../core/expf.h"      /* d4j_sigmoidf: the scalar tail and the generic build */
 #include "../core/groupnorm.h"
+#include "sigmoid_vec.h"        /* d4j_silu8, d4j_sigmoid8 where AVX2+FMA are built */
 
 #define CHUNK 64
 
@@ -31,76 +35,180 @@ static inline float dsilu(float z) {
     return D4J_MUL(s, fmaf(z, D4J_SUB(1.0f, s), 1.0f));
 }
 
-int D4J_CPU(groupnorm_forward)(float* y, float* mean, float* rstd, const float* x, const float* gamma,
-                               const float* beta, const d4j_gn_shape* s, float eps, int silu) {
+/* Mean and M2 (sum of squared deviations) per channel of pixels [p0, p1) of one sample xb:
+ * two passes over CHUNK·C floats that stay in L1/L2, deviations from the chunk's own mean. */
+static void chunk_stats(float* restrict m, float* restrict m2, const float* restrict xb, int64_t p0, int64_t p1,
+                        int64_t c) {
+    for (int64_t ch = 0; ch < c; ch++) m[ch] = 0.0f, m2[ch] = 0.0f;
+    for (int64_t p = p0; p < p1; p++)
+        for (int64_t ch = 0; ch < c; ch++) m[ch] += xb[p * c + ch];
+    float inv = 1.0f / (float)(p1 - p0);
+    for (int64_t ch = 0; ch < c; ch++) m[ch] *= inv;
+    for (int64_t p = p0; p < p1; p++)
+        for (int64_t ch = 0; ch < c; ch++) {
+            float d = xb[p * c + ch] - m[ch];
+            m2[ch] = fmaf(d, d, m2[ch]);
+        }
+}
+
+/* y = x·scale_c + shift_c over pixels [p0, p1) of one sample, then z·σ(z) when fused */
+static void normalize(float* restrict yb, const float* restrict xb, const float* restrict sc,
+                      const float* restrict sh, int64_t p0, int64_t p1, int64_t c, int silu) {
+    for (int64_t p = p0; p < p1; p++) {
+        const float* restrict xp = xb + p * c;
+        float* restrict yp = yb + p * c;
+        if (!silu) {
+            for (int64_t ch = 0; ch < c; ch++) yp[ch] = fmaf(xp[ch], sc[ch], sh[ch]);
+            continue;
+        }
+        int64_t ch = 0;
+#ifdef D4J_HAVE_SIGMOID8
+        for (; ch + 8 <= c; ch += 8) {
+            __m256 z = _mm256_fmadd_ps(_mm256_loadu_ps(xp + ch), _mm256_loadu_ps(sc + ch), _mm256_loadu_ps(sh + ch));
+            _mm256_storeu_ps(yp + ch, d4j_silu8(z));
+        }
+#endif
+        for (; ch < c; ch++) {
+            float z = fmaf(xp[ch], sc[ch], sh[ch]);
+            yp[ch] = D4J_MUL(z, d4j_sigmoidf(z));
+        }
+    }
+}
+
+/* Chan et al.'s merge, per channel in [c0, c1), of the running (p0 pixels, mu, m2) with a
+ * chunk's (p1 − p0 pixels, cm, cm2), in float64. Both schedules merge a channel's chunks in
+ * pixel order through this one function, so their statistics agree to the bit and a
+ * sample's output does not depend on the batch it is in. */
+static void merge_chunk(double* restrict mu, double* restrict m2, const float* restrict cm, const float* restrict cm2,
+                        int64_t c0, int64_t c1, int64_t p0, int64_t p1) {
+    double nk = (double)(p1 - p0), na = (double)p0, tot = (double)p1;
+    for (int64_t ch = c0; ch < c1; ch++) {
+        double delta = (double)cm[ch] - mu[ch];
+        mu[ch] += delta * nk / tot;
+        m2[ch] += (double)cm2[ch] + delta * delta * na * nk / tot;
+    }
+}
+
+/* Statistics of group grp from its channels' (mean, M2) over hw pixels each (float64):
+ * Chan et al.'s merge of equal counts, mean = avg of the means, M2 = Σ M2_c + hw Σ (mean_c − mean)². */
+static void group_from_channels(float* mean, float* rstd, float* restrict sc, float* restrict sh,
+                                const double* restrict mu, const double* restrict m2, const float* gamma,
+                                const float* beta, int64_t c0, int64_t cg, int64_t hw, float eps) {
+    double gm = 0, gm2 = 0;
+    for (int64_t ch = c0; ch < c0 + cg; ch++) gm += mu[ch];
+    gm /= (double)cg;
+    for (int64_t ch = c0; ch < c0 + cg; ch++) {
+        double d = mu[ch] - gm;
+        gm2 += m2[ch] + (double)hw * d * d;
+    }
+    double r = 1.0 / sqrt(gm2 / (double)(hw * cg) + (double)eps);
+    *mean = (float)gm;
+    *rstd = (float)r;
+    for (int64_t ch = c0; ch < c0 + cg; ch++) {
+        sc[ch] = (float)(r * gamma[ch]);
+        sh[ch] = (float)(beta[ch] - gm * r * gamma[ch]);
+    }
+}
+
+/* One thread per sample: its statistics pass brings the sample (HW·C floats; 256 KB at
+ * 32×32×64) into this core's L2 and the normalizing pass reads it from there, so memory is
+ * read once and written once; no scratch but a few C-vectors per thread. */
+static int forward_per_sample(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                              const float* beta, const d4j_gn_shape* s, float eps, int silu, int par, int threads) {
+    const int64_t n = s->n, hw = s->hw, c = s->c, g = s->groups, cg = c / g;
+    /* per thread: running per-channel mean and M2 (double), chunk mean and M2, scale, shift (float) */
+    const size_t per = (size_t)c * (2 * sizeof(double) + 4 * sizeof(float));
+    char* scratch = malloc((size_t)threads * per);
+    if (!scratch) return -1;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t b = 0; b < n; b++) {
+        double* mu = (double*)(scratch + (size_t)omp_get_thread_num() * per);
+        double* m2 = mu + c;
+        float* cm = (float*)(m2 + c);
+        float* cm2 = cm + c;
+        float* sc = cm2 + c;
+        float* sh = sc + c;
+        const float* xb = x + b * hw * c;
+        for (int64_t ch = 0; ch < c; ch++) mu[ch] = 0.0, m2[ch] = 0.0;
+        for (int64_t p0 = 0; p0 < hw; p0 += CHUNK) {
+            int64_t p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
+            chunk_stats(cm, cm2, xb, p0, p1, c);
+            merge_chunk(mu, m2, cm, cm2, 0, c, p0, p1);
+        }
+        for (int64_t grp = 0; grp < g; grp++)
+            group_from_channels(&mean[b * g + grp], &rstd[b * g + grp], sc, sh, mu, m2, gamma, beta, grp * cg, cg, hw,
+                                eps);
+        normalize(y + b * hw * c, xb, sc, sh, 0, hw, c, silu);
+    }
+    free(scratch);
+    return 0;
+}
+
+/* Fewer samples than threads can share evenly (batch 1 sampling): items of (sample, CHUNK
+ * pixels) for every pass; x is read twice from memory. */
+static int forward_per_chunk(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                             const float* beta, const d4j_gn_shape* s, float eps, int silu, int par) {
     const int64_t n = s->n, hw = s->hw, c = s->c, g = s->groups, cg = c / g;
     const int64_t chunks = ceil_div(hw, CHUNK), items = n * chunks;
-    float* stats = malloc((size_t)(items * c * 2 + n * c * 2) * sizeof(float));
-    if (!stats) return -1;
-    float* scale = stats + items * c * 2; /* (N, C): rstd·γ */
-    float* shift = scale + n * c;         /* (N, C): β − mean·rstd·γ */
-    const int par = n * hw * c >= D4J_CPU_PARALLEL_MIN;
+    /* (N, C) float64 running mean and M2 per channel, then per item (C) chunk mean and M2, then
+     * (N, C) scale = rstd·γ and shift = β − mean·rstd·γ */
+    double* dstats = malloc((size_t)(n * c * 2) * sizeof(double) + (size_t)(items * c * 2 + n * c * 2) * sizeof(float));
+    if (!dstats) return -1;
+    double* mus = dstats;
+    double* m2s = mus + n * c;
+    float* stats = (float*)(m2s + n * c);
+    float* scale = stats + items * c * 2;
+    float* shift = scale + n * c;
 
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t it = 0; it < items; it++) {
         int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
         float* m = stats + it * c * 2;
-        float* m2 = m + c;
-        const float* xb = x + b * hw * c;
-        for (int64_t ch = 0; ch < c; ch++) m[ch] = 0.0f, m2[ch] = 0.0f;
-        for (int64_t p = p0; p < p1; p++)
-            for (int64_t ch = 0; ch < c; ch++) m[ch] += xb[p * c + ch];
-        float inv = 1.0f / (float)(p1 - p0);
-        for (int64_t ch = 0; ch < c; ch++) m[ch] *= inv;
-        for (int64_t p = p0; p < p1; p++)
-            for (int64_t ch = 0; ch < c; ch++) {
-                float d = xb[p * c + ch] - m[ch];
-                m2[ch] = fmaf(d, d, m2[ch]);
-            }
+        chunk_stats(m, m + c, x + b * hw * c, p0, p1, c);
     }
 
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t bg = 0; bg < n * g; bg++) {
-        int64_t b = bg / g, grp = bg % g;
-        double cnt = 0, mu = 0, m2 = 0;
+        int64_t b = bg / g, c0 = (bg % g) * cg;
+        double* mu = mus + b * c;
+        double* m2 = m2s + b * c;
+        for (int64_t ch = c0; ch < c0 + cg; ch++) mu[ch] = 0.0, m2[ch] = 0.0;
         for (int64_t k = 0; k < chunks; k++) {
-            double nk = (double)((k + 1) * CHUNK < hw ? CHUNK : hw - k * CHUNK);
             const float* st = stats + (b * chunks + k) * c * 2;
-            for (int64_t ch = grp * cg; ch < (grp + 1) * cg; ch++) { /* Chan's merge */
-                double tot = cnt + nk, delta = (double)st[ch] - mu;
-                mu += delta * nk / tot;
-                m2 += (double)st[c + ch] + delta * delta * cnt * nk / tot;
-                cnt = tot;
-            }
+            merge_chunk(mu, m2, st, st + c, c0, c0 + cg, k * CHUNK, (k + 1) * CHUNK < hw ? (k + 1) * CHUNK : hw);
         }
-        double r = 1.0 / sqrt(m2 / cnt + (double)eps);
-        mean[bg] = (float)mu;
-        rstd[bg] = (float)r;
-        for (int64_t ch = grp * cg; ch < (grp + 1) * cg; ch++) {
-            scale[b * c + ch] = (float)(r * gamma[ch]);
-            shift[b * c + ch] = (float)(beta[ch] - mu * r * gamma[ch]);
-        }
+        group_from_channels(&mean[bg], &rstd[bg], scale + b * c, shift + b * c, mu, m2, gamma, beta, c0, cg, hw, eps);
     }
 
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t it = 0; it < items; it++) {
         int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-        const float* sc = scale + b * c;
-        const float* sh = shift + b * c;
-        for (int64_t p = p0; p < p1; p++) {
-            const float* xp = x + (b * hw + p) * c;
-            float* yp = y + (b * hw + p) * c;
-            if (silu)
-                for (int64_t ch = 0; ch < c; ch++) {
-                    float z = fmaf(xp[ch], sc[ch], sh[ch]);
-                    yp[ch] = D4J_MUL(z, d4j_sigmoidf(z));
-                }
-            else
-                for (int64_t ch = 0; ch < c; ch++) yp[ch] = fmaf(xp[ch], sc[ch], sh[ch]);
-        }
+        normalize(y + b * hw * c, x + b * hw * c, scale + b * c, shift + b * c, p0, p1, c, silu);
     }
-    free(stats);
+    free(dstats);
     return 0;
+}
+
+#ifdef D4J_HAVE_SIGMOID8
+/* channels ch..ch+7 of one pixel: x̂ = (x − mean)·rstd and u = dy·SiLU'(x̂γ + β) */
+static inline __m256 dsilu_grad8(__m256* xhat, const float* xp, const float* dp, const float* mu, const float* rs,
+                                 const float* ga, const float* be, int64_t ch) {
+    *xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xp + ch), _mm256_loadu_ps(mu + ch)), _mm256_loadu_ps(rs + ch));
+    __m256 z = _mm256_fmadd_ps(*xhat, _mm256_loadu_ps(ga + ch), _mm256_loadu_ps(be + ch));
+    __m256 sg = d4j_sigmoid8(z), one = _mm256_set1_ps(1.0f);
+    __m256 ds = _mm256_mul_ps(sg, _mm256_fmadd_ps(z, _mm256_sub_ps(one, sg), one));
+    return _mm256_mul_ps(_mm256_loadu_ps(dp + ch), ds);
+}
+#endif
+
+int D4J_CPU(groupnorm_forward)(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                               const float* beta, const d4j_gn_shape* s, float eps, int silu) {
+    const int par = s->n * s->hw * s->c >= D4J_CPU_PARALLEL_MIN;
+    const int threads = par ? omp_get_max_threads() : 1;
+    /* per sample when the samples spread evenly over the threads (at most 1 in 4 idle at the end) */
+    if (s->n % threads == 0 || s->n >= 4 * (int64_t)threads)
+        return forward_per_sample(y, mean, rstd, x, gamma, beta, s, eps, silu, par, threads);
+    return forward_per_chunk(y, mean, rstd, x, gamma, beta, s, eps, silu, par);
 }
 
 int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
@@ -132,14 +240,22 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
         for (int64_t p = p0; p < p1; p++) {
             const float* restrict xp = x + (b * hw + p) * c;
             const float* restrict dp = dy + (b * hw + p) * c;
-            if (silu)
-                for (int64_t ch = 0; ch < c; ch++) {
+            if (silu) {
+                int64_t ch = 0;
+#ifdef D4J_HAVE_SIGMOID8
+                for (; ch + 8 <= c; ch += 8) {
+                    __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
+                    _mm256_storeu_ps(su + ch, _mm256_add_ps(_mm256_loadu_ps(su + ch), u));
+                    _mm256_storeu_ps(sux + ch, _mm256_fmadd_ps(u, xhat, _mm256_loadu_ps(sux + ch)));
+                }
+#endif
+                for (; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                     float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
                     su[ch] += u;
                     sux[ch] = fmaf(u, xhat, sux[ch]);
                 }
-            else
+            } else
                 for (int64_t ch = 0; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                     su[ch] += dp[ch];
@@ -189,14 +305,24 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
             const float* restrict xp = x + (b * hw + p) * c;
             const float* restrict dp = dy + (b * hw + p) * c;
             float* restrict dxp = dx + (b * hw + p) * c;
-            if (silu)
-                for (int64_t ch = 0; ch < c; ch++) {
+            if (silu) {
+                int64_t ch = 0;
+#ifdef D4J_HAVE_SIGMOID8
+                for (; ch + 8 <= c; ch += 8) {
+                    __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
+                    __m256 inner = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(ga + ch), u),
+                                                               _mm256_loadu_ps(am + ch)),
+                                                 _mm256_mul_ps(xhat, _mm256_loadu_ps(bm + ch)));
+                    _mm256_storeu_ps(dxp + ch, _mm256_mul_ps(_mm256_loadu_ps(rs + ch), inner));
+                }
+#endif
+                for (; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                     float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
                     float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], u), am[ch]), D4J_MUL(xhat, bm[ch]));
                     dxp[ch] = D4J_MUL(rs[ch], inner);
                 }
-            else
+            } else
                 for (int64_t ch = 0; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                     float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], dp[ch]), am[ch]), D4J_MUL(xhat, bm[ch]));

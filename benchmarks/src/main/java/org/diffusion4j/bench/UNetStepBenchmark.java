@@ -38,8 +38,9 @@ import org.openjdk.jmh.annotations.TearDown;
  *       (lr 1e-3), EMA of the weights, the loss read back to the host — {@link Trainer#trainStep}
  *       and the same calls in libtorch (autograd, torch AdamW, clip_grad_norm_, lerp_);</li>
  *   <li>sample: one DDIM step with classifier-free guidance w = 3 — x_T drawn, a conditional and an
- *       unconditional prediction, the guided update with x̂_0 clipped — a {@link DdimSampler} of one
- *       step, and the same in libtorch under no_grad.</li>
+ *       unconditional prediction (ours: one U-Net pass of batch 2N, {@code UNet.predictGuided};
+ *       libtorch: two passes of N), the guided update with x̂_0 clipped — a {@link DdimSampler} of
+ *       one step, and the same in libtorch under no_grad.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)

@@ -248,9 +248,10 @@ public final class AnnealedLangevin implements ImageSampler {
             try (Tensor out = Tensor.empty(ctx, shape); Tensor outU = guided ? Tensor.empty(ctx, shape) : null) {
                 for (int k = 0; k < total; k++) {
                     int[] t = modelTimesteps(k, n);
-                    model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
-                    if (guided) {
-                        model.predict(ctx, outU, x, t.clone(), null);
+                    if (guided) { // both outputs, as one batch of 2N where the model can
+                        model.predictGuided(ctx, out, outU, x, t, labels);
+                    } else {
+                        model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
                     }
                     step(ctx, k, x, x, out, outU, noise);
                     if (!cb.onStep(k + 1, total, t[0], x)) {

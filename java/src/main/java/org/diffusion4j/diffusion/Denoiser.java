@@ -23,4 +23,23 @@ public interface Denoiser {
      *     null class of classifier-free guidance)
      */
     void predict(Context ctx, Tensor out, Tensor xT, int[] t, int[] labels);
+
+    /**
+     * The two predictions a classifier-free-guided step combines: the conditional output for
+     * {@code labels} into {@code outCond} and the unconditional one (labels null) into
+     * {@code outUncond}. This default makes the two {@link #predict} calls (each with its own
+     * copy of t and labels); a network that can evaluate both as one batch of 2N overrides it
+     * (the U-Net does), with the same results per sample.
+     *
+     * @param outCond output for (x_t, t, labels), shaped as {@code out} of {@link #predict}
+     * @param outUncond output for (x_t, t, null), the same shape
+     * @param labels the class of each sample (not null: an unguided step has no second output)
+     */
+    default void predictGuided(Context ctx, Tensor outCond, Tensor outUncond, Tensor xT, int[] t, int[] labels) {
+        if (labels == null) {
+            throw new IllegalArgumentException("predictGuided needs the labels of the conditional prediction; it got null");
+        }
+        predict(ctx, outCond, xT, t.clone(), labels.clone());
+        predict(ctx, outUncond, xT, t.clone(), null);
+    }
 }

@@ -173,9 +173,10 @@ public final class PredictorCorrector implements ImageSampler {
     }
 
     private static void predict(Context ctx, Denoiser model, Tensor out, Tensor outU, Tensor x, int[] t, int[] labels) {
-        model.predict(ctx, out, x, t.clone(), labels == null ? null : labels.clone());
-        if (outU != null) {
-            model.predict(ctx, outU, x, t.clone(), null);
+        if (outU != null) { // both outputs, as one batch of 2N where the model can
+            model.predictGuided(ctx, out, outU, x, t, labels);
+        } else {
+            model.predict(ctx, out, x, t.clone(), labels == null ? null : labels.clone());
         }
     }
 

@@ -365,9 +365,10 @@ public abstract class Sampler implements ImageSampler {
                 int[] classes = steered ? classifier.labels() : null;
                 for (int k = start; k < plan.length; k++) {
                     int[] t = modelTimesteps(k, n);
-                    model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
-                    if (guided) {
-                        model.predict(ctx, outU, x, t.clone(), null);
+                    if (guided) { // both outputs, as one batch of 2N where the model can
+                        model.predictGuided(ctx, out, outU, x, t, labels);
+                    } else {
+                        model.predict(ctx, out, x, t, labels == null ? null : labels.clone());
                     }
                     if (steered) {
                         classifier.classifier().gradient(ctx, grad, x, t.clone(), classes.clone());

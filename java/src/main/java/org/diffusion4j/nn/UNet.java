@@ -1,6 +1,7 @@
 package org.diffusion4j.nn;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
@@ -88,6 +89,49 @@ public final class UNet extends Module implements Denoiser {
     @Override
     public void predict(Context ctx, Tensor eps, Tensor xT, int[] t, int[] labels) {
         eps.copyFrom(forward(ctx, xT, t, labels, false));
+    }
+
+    /**
+     * The conditional and unconditional outputs of a classifier-free-guided step as one forward
+     * pass of batch 2N: x_t stacked twice into a 2N buffer kept on ctx's state (reused across
+     * steps, freed with it), t twice, the labels then the null class ({@code config.classes()},
+     * what {@code labels == null} selects), and the two halves of the output copied out. Every
+     * op of the network works per sample, so each half equals the matching N-batch prediction
+     * (UNetGuidedTest checks it to the bit). An unconditional model (no class embedding) takes
+     * the interface's two passes.
+     */
+    @Override
+    public void predictGuided(Context ctx, Tensor outCond, Tensor outUncond, Tensor xT, int[] t, int[] labels) {
+        Objects.requireNonNull(xT, "xT");
+        Objects.requireNonNull(t, "t");
+        if (config.classes() == 0 || labels == null) {
+            Denoiser.super.predictGuided(ctx, outCond, outUncond, xT, t, labels);
+            return;
+        }
+        int n = xT.dim(0);
+        if (t.length != n || labels.length != n) {
+            throw new IllegalArgumentException("predictGuided: t has " + t.length + " and labels " + labels.length
+                    + " entries; the batch x_t is " + n);
+        }
+        Objects.requireNonNull(outCond, "outCond");
+        Objects.requireNonNull(outUncond, "outUncond");
+        if (outCond.dim(0) != n || outUncond.dim(0) != n) { // before the 2N pass, not after it
+            throw new IllegalArgumentException("predictGuided: outCond has " + outCond.dim(0) + " and outUncond "
+                    + outUncond.dim(0) + " samples; the batch x_t is " + n);
+        }
+        int[] shape = xT.shape();
+        shape[0] = 2 * n;
+        Tensor x2 = state(ctx).buffer("guided.x", shape);
+        x2.copySamples(0, xT, 0, n).copySamples(n, xT, 0, n);
+        int[] t2 = new int[2 * n];
+        int[] labels2 = new int[2 * n];
+        System.arraycopy(t, 0, t2, 0, n);
+        System.arraycopy(t, 0, t2, n, n);
+        System.arraycopy(labels, 0, labels2, 0, n);
+        Arrays.fill(labels2, n, 2 * n, config.classes());
+        Tensor out = forward(ctx, x2, t2, labels2, false);
+        outCond.copySamples(0, out, 0, n);
+        outUncond.copySamples(0, out, n, n);
     }
 
     /**
