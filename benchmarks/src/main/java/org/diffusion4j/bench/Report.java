@@ -16,8 +16,9 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Shared by the report mains: runs JMH (forks, warm-up and measurement overridable with
- * -Dbench.forks, -Dbench.warmup, -Dbench.iterations, seconds per iteration -Dbench.time), and
- * describes the machine a result file was recorded on.
+ * -Dbench.forks, -Dbench.warmup, -Dbench.iterations, seconds per iteration -Dbench.time; a
+ * benchmark parameter restricted with -Dbench.param.NAME=v1,v2, e.g. -Dbench.param.mode=DIRECT),
+ * and describes the machine a result file was recorded on.
  */
 final class Report {
     private Report() {}
@@ -32,6 +33,11 @@ final class Report {
                 .measurementTime(TimeValue.seconds(seconds));
         for (String include : includes) {
             opts.include(include);
+        }
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.startsWith("bench.param.")) {
+                opts.param(key.substring("bench.param.".length()), System.getProperty(key).split(","));
+            }
         }
         return new Runner(opts.build()).run();
     }
