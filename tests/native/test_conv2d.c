@@ -2,9 +2,10 @@
  * test_conv2d.c — convolution forward, backward data and backward weights
  * against direct float64 loops, for 1×1 and 3×3 kernels, strides 1 and 2,
  * pads 0..2, odd channel counts and odd maps (so every edge tile runs), under
- * each convolution algorithm: direct, Winograd F(2×2, 3×3) (3×3 stride 1; other
- * shapes fall back to direct) and the automatic choice, at the Fashion-MNIST
- * U-Net's shapes (32 and 64 channels on 28×28, 14×14 and 7×7 maps). Runs under
+ * each convolution algorithm: direct, Winograd F(2×2, 3×3) and F(4×4, 3×3) (3×3
+ * stride 1; other shapes fall back to direct) and the automatic choice, at the
+ * Fashion-MNIST U-Net's shapes (32 and 64 channels on 28×28, 14×14 and 7×7 maps,
+ * and its 1-channel first and last layers, which the thin kernels run). Runs under
  * every CPU build.
  * Tolerance: relative RMS error 1e-5 for every algorithm. float32's unit
  * roundoff is 6e-8; a sum of 9·Cin products (≤ 576 here) grows a random-walk
@@ -111,6 +112,10 @@ int main(void) {
         {1, 6, 9, 8, 17, 3, 2, 0}, {2, 5, 5, 3, 4, 1, 2, 0},     {1, 10, 10, 40, 48, 3, 1, 1},
         {1, 9, 8, 17, 13, 3, 1, 0}, {1, 6, 7, 9, 11, 3, 1, 2},   {1, 14, 14, 33, 17, 3, 1, 1},
         {2, 28, 28, 32, 32, 3, 1, 1}, {2, 14, 14, 64, 64, 3, 1, 1}, {3, 7, 7, 64, 64, 3, 1, 1},
+        /* thin layers (conv2d_thin.c): the U-Net's image-space ends, and every vector tail */
+        {2, 28, 28, 1, 32, 3, 1, 1}, {2, 28, 28, 32, 1, 3, 1, 1},  {1, 9, 7, 3, 37, 3, 1, 2},
+        {2, 6, 5, 45, 2, 3, 1, 0},   {1, 7, 7, 2, 3, 5, 1, 2},     {3, 4, 4, 4, 70, 1, 1, 0},
+        {1, 8, 8, 64, 4, 3, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int32_t algo = D4J_CONV_AUTO; algo <= D4J_CONV_WINOGRAD_4X4; algo++) run(cases[i], algo);

@@ -12,12 +12,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "../core/conv2d.h"
 #include "gemm_tile.h"
+#include "thread_split.h"
 #include "wgrad_tile.h"
 
 #define TILES_PER_BLOCK 8
@@ -187,27 +185,16 @@ int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, c
     const int64_t cin = s->cin, cout = s->cout;
     const int64_t wsize = (int64_t)taps * cin * cout;
     const int64_t rows_total = s->n * s->ho; /* output rows (n, ho) */
-    int threads = 1;
-#ifdef _OPENMP
-    if (rows_total * s->wo * wsize >= 4 * D4J_CPU_PARALLEL_MIN) threads = omp_get_max_threads();
-    if (threads > rows_total) threads = (int)rows_total;
-#endif
+    const int threads = d4j_split_threads(rows_total * s->wo * wsize, rows_total);
     float* partial = alloc_floats((size_t)(threads * (wsize + cout)));
     if (!partial) return -1;
     memset(partial, 0, (size_t)(threads * (wsize + cout)) * sizeof(float));
 
-    /* OpenMP may grant fewer threads than asked (a thread limit, a nested region): the rows are
-     * split by the threads granted; the partials of threads never started stay zero. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        int tid = 0, granted = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        granted = omp_get_num_threads();
-#endif
-        float* pw = partial + tid * (wsize + cout);
+        int64_t r0, r1;
+        float* pw = partial + d4j_split_range(rows_total, &r0, &r1) * (wsize + cout);
         float* pb = pw + wsize;
-        int64_t r0 = rows_total * tid / granted, r1 = rows_total * (tid + 1) / granted;
         for (int64_t r = r0; r < r1; r++) { /* bias: Σ over this thread's pixels */
             const float* dyrow = dy + r * s->wo * cout;
             for (int64_t q = 0; q < s->wo; q++)

@@ -39,11 +39,9 @@
 #ifdef D4J_BF16_KERNELS
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "../core/conv2d_bf16.h"
+#include "thread_split.h"
 
 typedef uint16_t bf16; /* the bit pattern of a bfloat16 */
 
@@ -361,11 +359,7 @@ int D4J_CPU(conv2d_bf16_backward_weights)(float* dw, float* dbias, const float* 
     const int64_t wsize = (int64_t)taps * cin * cout;
     const int64_t pixels = s->n * s->h * s->w, m_total = s->n * s->ho * s->wo;
     const int64_t chunks = ceil_div(m_total, CHUNK);
-    int threads = 1;
-#ifdef _OPENMP
-    if (m_total * wsize >= 4 * D4J_CPU_PARALLEL_MIN) threads = omp_get_max_threads();
-    if (threads > chunks) threads = (int)chunks;
-#endif
+    const int threads = d4j_split_threads(m_total * wsize, chunks);
     /* x and dy rounded once (rows of cin / cout bf16, no padding: pairs are formed across pixels) */
     bf16* xb = alloc_bytes((size_t)(pixels * cin) * sizeof(bf16));
     bf16* dyb = alloc_bytes((size_t)(m_total * cout) * sizeof(bf16));
@@ -380,22 +374,16 @@ int D4J_CPU(conv2d_bf16_backward_weights)(float* dw, float* dbias, const float* 
     memset(zero, 0, (size_t)(cin > coutn ? cin : coutn) * sizeof(bf16));
     round_rows(xb, x, pixels, cin, cin);
     round_rows(dyb, dy, m_total, cout, cout);
+    /* every partial zeroed here, so one of a thread OpenMP never started adds nothing */
+    memset(partial, 0, (size_t)(threads * per) * sizeof(float));
 
-    /* OpenMP may grant fewer threads than asked: chunks are split by the threads granted; the
-     * partials of threads never started stay zero. */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        int tid = 0, granted = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        granted = omp_get_num_threads();
-#endif
-        float* pw = partial + tid * per;
+        int64_t ch0, ch1;
+        float* pw = partial + d4j_split_range(chunks, &ch0, &ch1) * per;
         float* pb = pw + wsize;
         uint32_t* dp = (uint32_t*)(pb + cout);
         uint32_t* xp = dp + (CHUNK / 2) * coutn;
-        memset(pw, 0, (size_t)(wsize + cout) * sizeof(float));
-        int64_t ch0 = chunks * tid / granted, ch1 = chunks * (tid + 1) / granted;
         for (int64_t m = ch0 * CHUNK; m < (ch1 * CHUNK < m_total ? ch1 * CHUNK : m_total); m++) /* bias: fp32 Σ dy */
             for (int64_t co = 0; co < cout; co++) pb[co] += dy[m * cout + co];
         for (int64_t ch = ch0; ch < ch1; ch++) {

@@ -19,12 +19,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "../core/conv2d_winograd.h"
 #include "gemm_tile.h"
+#include "thread_split.h"
 #include "wgrad_tile.h"
 
 #define AMAX 6                    /* largest α */
@@ -40,23 +38,6 @@ static float* alloc_floats(size_t n) {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-/* The threads a kernel of `work` multiply-adds asks OpenMP for. */
-static int threads_for(int64_t work) {
-#ifdef _OPENMP
-    if (work >= 4 * D4J_CPU_PARALLEL_MIN) return omp_get_max_threads();
-#endif
-    (void)work;
-    return 1;
-}
-
-static int thread_id(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
 
 /* Tiles per chunk for α² positions and padded row widths a, b: a multiple of the register
  * tile's 6 rows whose α² · tiles · (a + b) floats fit CHUNK_BYTES. */
@@ -308,7 +289,7 @@ static int wino_forward(int m, float* y, const float* x, const float* packed, co
     j.chunk = chunk_tiles(xi, j.cs, j.ms);
     const int64_t chunks = ceil_div(j.tiles, j.chunk);
     const size_t per_thread = (size_t)xi * j.chunk * (j.cs + j.ms);
-    const int threads = threads_for(j.tiles * xi * g->cin * g->cout);
+    const int threads = d4j_split_threads(j.tiles * xi * g->cin * g->cout, chunks);
     float* scratch = alloc_floats((size_t)threads * per_thread);
     float* bias16 = alloc_floats((size_t)j.ms);
     if (!scratch || !bias16) {
@@ -320,7 +301,7 @@ static int wino_forward(int m, float* y, const float* x, const float* packed, co
 
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        float* v = scratch + (size_t)thread_id() * per_thread; /* V[ξ][tile][cs] */
+        float* v = scratch + (size_t)d4j_thread_num() * per_thread; /* V[ξ][tile][cs] */
         float* mm = v + (size_t)xi * j.chunk * j.cs;            /* M[ξ][tile][ms] */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t ch = 0; ch < chunks; ch++) {
@@ -403,13 +384,16 @@ typedef struct {
     int chunk;
 } wgrad_job;
 
-/* One chunk of tiles: transform x and dy, accumulate the α² products into du and db. Inlined
- * with a literal m (see forward_chunk). */
-INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du, float* db, int64_t ch) {
+/* One chunk of tiles: transform x and dy, accumulate the α² products into du and the chunk's
+ * Σ dy into db (through cdb, so the bias sum is a sum of chunk sums: a long float sum of one
+ * channel loses digits where its terms cancel). Inlined with a literal m (see forward_chunk). */
+INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du, float* db, float* cdb,
+                        int64_t ch) {
     const int al = m + 2, xi = al * al, chunk = j->chunk;
     const d4j_conv_shape* s = j->s;
     const int64_t t0 = ch * chunk, tw = j->tw, thw = j->th * j->tw, cs = j->cs, es = j->es;
     const int cnt = (int)min64(chunk, j->tiles - t0);
+    memset(cdb, 0, (size_t)es * sizeof(float));
     for (int t = 0; t < cnt; t++) {
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         int64_t oh0 = (r / tw) * m, ow0 = (r % tw) * m;
@@ -417,11 +401,12 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
         tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
         input_transform(m, v + t * cs, chunk * cs, px, s->cin);
         for (int64_t co = 0; co < s->cout; co += 8) {
-            d4j_v8 acc = *(d4j_v8*)(db + co);
+            d4j_v8 acc = *(d4j_v8*)(cdb + co);
             dy_transform(m, e + t * es + co, chunk * es, &acc, j->dy, s, n, oh0, ow0, co);
-            *(d4j_v8*)(db + co) = acc;
+            *(d4j_v8*)(cdb + co) = acc;
         }
     }
+    for (int64_t co = 0; co < es; co++) db[co] += cdb[co];
     for (int p = 0; p < xi; p++) {
         wgrad_run run = {v + (int64_t)p * chunk * cs, e + (int64_t)p * chunk * es, cnt};
         wgrad_runs(du + p * s->cin * s->cout, &run, 1, s->cin, s->cout, cs, es);
@@ -437,30 +422,25 @@ int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const flo
     j.chunk = chunk_tiles(xi, j.cs, j.es);
     const int64_t chunks = ceil_div(j.tiles, j.chunk), usize = xi * s->cin * s->cout, upad = ceil_div(usize, 8) * 8;
     /* per thread: V[ξ][tile][cs], E[ξ][tile][es], partial dU[ξ][ci][co] (padded to whole vectors),
-     * partial dbias[es]; every part starts 32-byte aligned */
-    const size_t tdata = (size_t)xi * j.chunk * (j.cs + j.es), per_thread = tdata + (size_t)(upad + j.es);
-    int threads = threads_for(j.tiles * usize);
-    if (threads > chunks) threads = (int)chunks;
+     * partial dbias[es], a chunk's dbias[es]; every part starts 32-byte aligned */
+    const size_t tdata = (size_t)xi * j.chunk * (j.cs + j.es), per_thread = tdata + (size_t)(upad + 2 * j.es);
+    const int threads = d4j_split_threads(j.tiles * usize, chunks);
     float* scratch = alloc_floats((size_t)threads * per_thread);
     if (!scratch) return -1;
     memset(scratch, 0, (size_t)threads * per_thread * sizeof(float));
 
-    /* Each thread sums a fixed, contiguous range of chunks, so the result does not depend on
-     * timing (a dynamic schedule would change the order of the partial sums from run to run).
-     * OpenMP may grant fewer threads than asked: the partials of threads never started stay zero. */
+    /* each thread sums a fixed range of chunks (thread_split.h); untouched partials stay zero */
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        int tid = thread_id(), granted = 1;
-#ifdef _OPENMP
-        granted = omp_get_num_threads();
-#endif
-        float* v = scratch + (size_t)tid * per_thread;
+        int64_t ch0, ch1;
+        float* v = scratch + (size_t)d4j_split_range(chunks, &ch0, &ch1) * per_thread;
         float* e = v + (size_t)xi * j.chunk * j.cs;
         float* du = v + tdata;
         float* db = du + upad;
-        for (int64_t ch = chunks * tid / granted; ch < chunks * (tid + 1) / granted; ch++) {
-            if (m == 2) wgrad_chunk(2, &j, v, e, du, db, ch);
-            else wgrad_chunk(4, &j, v, e, du, db, ch);
+        float* cdb = db + j.es;
+        for (int64_t ch = ch0; ch < ch1; ch++) {
+            if (m == 2) wgrad_chunk(2, &j, v, e, du, db, cdb, ch);
+            else wgrad_chunk(4, &j, v, e, du, db, cdb, ch);
         }
     }
     float* du0 = scratch + tdata;

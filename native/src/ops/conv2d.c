@@ -6,6 +6,7 @@
 #include "../runtime/backend_cuda.h"
 #include "../core/conv2d.h"
 #include "../core/conv2d_bf16.h"
+#include "../core/conv2d_thin.h"
 #include "../core/conv2d_winograd.h"
 #include "../runtime/internal.h"
 
@@ -68,6 +69,8 @@ d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const 
         return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
     int m = winograd_tile(ctx, s);
     if (m) return D4J_CPU_DISPATCH(conv2d_winograd_forward)(y, x, w, bias, s, m) ? d4j_no_scratch(fn) : D4J_OK;
+    if (d4j_conv2d_thin_applies(s))
+        return D4J_CPU_DISPATCH(conv2d_thin_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
@@ -79,6 +82,8 @@ d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx,
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_data(fn, ctx->ordinal, ctx->stream, dx, dy, w, s));
     int m = winograd_tile(ctx, s);
     if (m) return D4J_CPU_DISPATCH(conv2d_winograd_backward_data)(dx, dy, w, s, m) ? d4j_no_scratch(fn) : D4J_OK;
+    if (d4j_conv2d_thin_applies(s))
+        return D4J_CPU_DISPATCH(conv2d_thin_backward_data)(dx, dy, w, s) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_backward_data)(dx, dy, w, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
@@ -90,6 +95,8 @@ d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* 
         return D4J_CUDA(fn, d4j_cuda_conv2d_backward_weights(fn, ctx->ordinal, ctx->stream, dw, dbias, dy, x, s));
     int m = winograd_tile(ctx, s);
     if (m) return D4J_CPU_DISPATCH(conv2d_winograd_backward_weights)(dw, dbias, dy, x, s, m) ? d4j_no_scratch(fn) : D4J_OK;
+    if (d4j_conv2d_thin_applies(s))
+        return D4J_CPU_DISPATCH(conv2d_thin_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
     return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 

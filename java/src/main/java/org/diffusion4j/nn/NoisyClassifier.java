@@ -130,7 +130,7 @@ public final class NoisyClassifier extends Module {
         Tensor dMap = s.buffer("d_map", map.shape());
         GlobalAvgPool.backward(ctx, dMap, dPooled);
         encoder.beginBackward(ctx);
-        return encoder.backward(ctx, normOut.backward(ctx, dMap));
+        return encoder.backward(ctx, normOut.backward(ctx, dMap), true);
     }
 
     /**

@@ -230,6 +230,6 @@ public final class UNet extends Module implements Denoiser {
                 dh = d;
             }
         }
-        encoder.backward(ctx, dh);
+        encoder.backward(ctx, dh, false);
     }
 }

@@ -195,9 +195,11 @@ final class UNetEncoder extends Module {
     /**
      * Back-propagates ∂L/∂(middle output) through the trunk, with the skip and embedding
      * gradients gathered since {@link #beginBackward}; adds every (unfrozen) parameter's
-     * gradient and returns ∂L/∂x (owned by the input convolution's state on ctx).
+     * gradient and returns ∂L/∂x (owned by the input convolution's state on ctx), or null
+     * without {@code inputGradient} (a denoiser's training needs no gradient of its input: the
+     * input convolution then skips its data half).
      */
-    Tensor backward(Context ctx, Tensor dMid) {
+    Tensor backward(Context ctx, Tensor dMid, boolean inputGradient) {
         S s = state(ctx);
         Tensor dEmb = saved(s.dEmb);
         Tensor dh = mid1.backward(ctx, midAttn.backward(ctx, mid2.backward(ctx, dMid, dEmb)), dEmb);
@@ -222,7 +224,12 @@ final class UNetEncoder extends Module {
             Add.forward(ctx, dIn, dh, s.skipGrads.get(0));
             dh = dIn;
         }
-        Tensor dx = convIn.backward(ctx, dh);
+        Tensor dx = null;
+        if (inputGradient) {
+            dx = convIn.backward(ctx, dh);
+        } else {
+            convIn.backwardWeights(ctx, dh);
+        }
         if (classEmb != null) {
             classEmb.backward(ctx, dEmb);
         }

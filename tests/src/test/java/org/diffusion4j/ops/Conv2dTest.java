@@ -37,6 +37,10 @@ class Conv2dTest {
         "1, 8, 8, 64, 64, 3, 1, 1",
         "2, 6, 5, 3, 17, 3, 1, 2",
         "1, 5, 7, 6, 5, 1, 2, 0",
+        // thin layers (at most 4 channels on one side, stride 1: conv2d_thin.c), the U-Net's first and last
+        "2, 28, 28, 1, 32, 3, 1, 1",
+        "2, 28, 28, 32, 1, 3, 1, 1",
+        "1, 9, 9, 40, 2, 5, 1, 2",
     })
     void matchesLibtorch(int n, int h, int w, int cin, int cout, int k, int stride, int pad) {
         assertWithin(compareWithLibtorch(ConvAlgorithm.DIRECT, n, h, w, cin, cout, k, stride, pad), TOL);
