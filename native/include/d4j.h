@@ -83,8 +83,10 @@ const char* d4j_cpu_isa(void);
 /* Worker threads the CPU backend uses (OpenMP). */
 d4j_status d4j_cpu_threads(int32_t* threads);
 /* Measures the CPU's multiply-add throughput on all threads (register-resident
- * FMA chains, `iterations` rounds of 96 per thread): GFLOP/s, for benchmarks
- * that report a fraction of peak. 1e8 iterations take about a second. */
+ * FMA chains, `iterations` rounds of twelve vector FMAs per thread, the vectors
+ * as wide as the kernel build's GEMM tiles: 16 floats in avx512+bf16, 8 in the
+ * others): GFLOP/s, for benchmarks that report a fraction of peak. 1e8
+ * iterations take about a second. */
 d4j_status d4j_cpu_fma_peak(double* gflops, int64_t iterations);
 
 /* ---- contexts -------------------------------------------------------------- */

@@ -12,6 +12,8 @@
  *   backward 1. per item and channel: Σu and Σu·x̂ with u = dy (·SiLU'(z))
  *            2. per n: dβ += Σu, dγ += Σu·x̂; per (n, g): A = Σγu, B = Σγu·x̂
  *            3. dx = rstd·(γu − A/M − x̂·B/M), M = HW·C/G
+ *            With SiLU, step 1 parks u in dx (which may alias neither dy nor x) and
+ *            step 3 reads it back instead of evaluating σ a second time.
  * Why the statistics are stable: within a chunk the squared deviations are
  * taken from the chunk's own mean (the second pass reads L1/L2, not memory),
  * so no E[x²] − E[x]² cancellation; Chan's merge of (count, mean, M2) is exact
@@ -241,10 +243,12 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
             const float* restrict xp = x + (b * hw + p) * c;
             const float* restrict dp = dy + (b * hw + p) * c;
             if (silu) {
+                float* restrict up = dx + (b * hw + p) * c; /* u parked in dx for step 3 */
                 int64_t ch = 0;
 #ifdef D4J_HAVE_SIGMOID8
                 for (; ch + 8 <= c; ch += 8) {
                     __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
+                    _mm256_storeu_ps(up + ch, u);
                     _mm256_storeu_ps(su + ch, _mm256_add_ps(_mm256_loadu_ps(su + ch), u));
                     _mm256_storeu_ps(sux + ch, _mm256_fmadd_ps(u, xhat, _mm256_loadu_ps(sux + ch)));
                 }
@@ -252,6 +256,7 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
                 for (; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                     float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
+                    up[ch] = u;
                     su[ch] += u;
                     sux[ch] = fmaf(u, xhat, sux[ch]);
                 }
@@ -295,7 +300,6 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
         const float* restrict mu = xm + b * c;
         const float* restrict rs = xr + b * c;
         const float* restrict ga = gamma;
-        const float* restrict be = beta;
         float am[4096], bm[4096]; /* per-channel A/M, B/M of the channel's group (C <= 4096) */
         for (int64_t ch = 0; ch < c; ch++) {
             am[ch] = ab[(b * g + ch / cg) * 2];
@@ -305,11 +309,13 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
             const float* restrict xp = x + (b * hw + p) * c;
             const float* restrict dp = dy + (b * hw + p) * c;
             float* restrict dxp = dx + (b * hw + p) * c;
-            if (silu) {
+            if (silu) { /* u = dy·SiLU'(z) from step 1, read back from dx and overwritten */
                 int64_t ch = 0;
 #ifdef D4J_HAVE_SIGMOID8
                 for (; ch + 8 <= c; ch += 8) {
-                    __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
+                    __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xp + ch), _mm256_loadu_ps(mu + ch)),
+                                                _mm256_loadu_ps(rs + ch));
+                    __m256 u = _mm256_loadu_ps(dxp + ch);
                     __m256 inner = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(ga + ch), u),
                                                                _mm256_loadu_ps(am + ch)),
                                                  _mm256_mul_ps(xhat, _mm256_loadu_ps(bm + ch)));
@@ -318,7 +324,7 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
 #endif
                 for (; ch < c; ch++) {
                     float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
-                    float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
+                    float u = dxp[ch];
                     float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], u), am[ch]), D4J_MUL(xhat, bm[ch]));
                     dxp[ch] = D4J_MUL(rs[ch], inner);
                 }
