@@ -21,8 +21,10 @@
  * 256-bit rather than 512-bit vectors: Zen 4 executes a 512-bit VDPBF16PS as
  * two 256-bit halves, so a 6 × 32 tile of 512-bit accumulators does the same
  * work per cycle with the 16-column panels of the fp32 kernel traded for 32-wide
- * ones that waste more on 17/33-channel layers; this choice is not yet measured
- * (the CPU of the session that wrote it had no AVX-512).
+ * ones that waste more on 17/33-channel layers. Not yet timed on Zen 4. On an
+ * Intel Xeon with two 512-bit FMA ports (2026-12-04) VDPBF16PS ran at half the
+ * zmm fp32 FMA rate (benchmarks/vector-peaks) and these kernels took ~2.2× the
+ * fp32 direct convolution's time: there bf16 cannot pay without AMX.
  *
  * Built only by the AVX-512 build (the other two compile this file to nothing),
  * or, for tests/native/test_conv2d_bf16_emulated.c on any CPU, with the
