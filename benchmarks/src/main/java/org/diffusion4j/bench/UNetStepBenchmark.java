@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.diffusion4j.Context;
 import org.diffusion4j.Device;
+import org.diffusion4j.Precision;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.NoiseSchedule;
@@ -69,6 +70,11 @@ public class UNetStepBenchmark {
         @Param({"fashion-mnist"})
         public String model;
 
+        /** fp32, or bf16: ours with {@link Precision#BF16} (the trainer sets it on the context, the
+         *  sampler runs on it); refused where the CPU has no AVX-512 BF16. */
+        @Param({"fp32"})
+        public String precision;
+
         Context ctx;
         UNetConfig config;
         UNet net;
@@ -86,7 +92,8 @@ public class UNetStepBenchmark {
                 default -> throw new IllegalArgumentException("model " + model + ": expected fashion-mnist or cifar10");
             };
             net = new UNet(ctx, config);
-            trainer = new Trainer(ctx, net, org.diffusion4j.diffusion.GaussianDiffusion.of(SCHEDULE), TRAIN);
+            trainer = new Trainer(ctx, net, org.diffusion4j.diffusion.GaussianDiffusion.of(SCHEDULE),
+                    TRAIN.withPrecision(Precision.valueOf(precision.toUpperCase(java.util.Locale.ROOT))));
             x0 = Tensor.empty(ctx, batch, config.imageSize(), config.imageSize(), config.channels()).fillUniform(-1f, 1f);
             labels = labels(batch);
             oneStep = new DdimSampler(org.diffusion4j.diffusion.GaussianDiffusion.of(SCHEDULE), 1, 0.0, org.diffusion4j.diffusion.Spacing.TRAILING, GUIDANCE, true);
@@ -109,6 +116,12 @@ public class UNetStepBenchmark {
         /** libtorch's memory format for images and convolution weights. */
         @Param({"nchw", "channels_last"})
         public String format;
+
+        /** fp32, or bf16: libtorch's CPU autocast to bfloat16 around the forward passes (as
+         *  {@code torch.autocast("cpu", torch.bfloat16)}: convolutions, linear layers and matrix
+         *  products in bf16, weights, optimizer and backward's accumulation as autocast leaves them). */
+        @Param({"fp32"})
+        public String precision;
 
         TorchUNet net;
         List<org.bytedeco.pytorch.Tensor> params;
@@ -133,6 +146,26 @@ public class UNetStepBenchmark {
             adamw = new org.bytedeco.pytorch.AdamW(paramVector, options);
             x0 = image(torch.rand(batch, 1, 28, 28).mul(TorchUNet.scalar(2)).sub(TorchUNet.scalar(1)));
             labels = labels(batch);
+            if (precision.equals("bf16")) { // autocast must really reach the twin's ops, or the row would be fp32
+                int[] t = new int[batch];
+                try (NoGradGuard g = new NoGradGuard()) {
+                    autocast(true);
+                    String out = String.valueOf(net.forward(x0, t, labels).scalar_type());
+                    autocast(false);
+                    if (!out.equals(String.valueOf(torch.ScalarType.BFloat16)))
+                        throw new IllegalStateException("libtorch autocast left the U-Net output in " + out);
+                }
+            } else if (!precision.equals("fp32")) {
+                throw new IllegalArgumentException("precision " + precision + ": expected fp32 or bf16");
+            }
+        }
+
+        /** Turns this thread's CPU autocast on for bf16 (a no-op for fp32). */
+        void autocast(boolean on) {
+            if (!precision.equals("bf16")) return;
+            torch.set_autocast_dtype(torch.DeviceType.CPU, torch.ScalarType.BFloat16);
+            torch.set_autocast_enabled(torch.DeviceType.CPU, on);
+            if (!on) torch.clear_cache(); // the casts of the weights autocast cached, as leaving autocast does
         }
 
         org.bytedeco.pytorch.Tensor image(org.bytedeco.pytorch.Tensor t) {
@@ -172,7 +205,9 @@ public class UNetStepBenchmark {
         org.bytedeco.pytorch.Tensor eps = s.image(torch.randn(n, 1, 28, 28));
         org.bytedeco.pytorch.Tensor xt = s.x0.mul(AbstractTensor.create(a, n, 1, 1, 1))
                 .add(eps.mul(AbstractTensor.create(b, n, 1, 1, 1)));
+        s.autocast(true);
         org.bytedeco.pytorch.Tensor loss = torch.mse_loss(s.net.forward(xt, t, y), eps);
+        s.autocast(false);
         s.adamw.zero_grad();
         loss.backward();
         torch.clip_grad_norm_(s.paramVector, TRAIN.gradClip());
@@ -212,8 +247,10 @@ public class UNetStepBenchmark {
         double ab = SCHEDULE.alphaBar(t[0]);
         try (NoGradGuard g = new NoGradGuard()) {
             org.bytedeco.pytorch.Tensor x = s.image(torch.randn(n, 1, 28, 28));
-            org.bytedeco.pytorch.Tensor cond = s.net.forward(x, t, s.labels);
-            org.bytedeco.pytorch.Tensor uncond = s.net.forward(x, t, null);
+            s.autocast(true);
+            org.bytedeco.pytorch.Tensor cond = s.net.forward(x, t, s.labels).toType(torch.ScalarType.Float);
+            org.bytedeco.pytorch.Tensor uncond = s.net.forward(x, t, null).toType(torch.ScalarType.Float);
+            s.autocast(false);
             // ε̃ = (w + 1) ε(x, y) − w ε(x); x̂_0 clipped; the ε it implies; DDIM (η = 0) to ᾱ_prev = 1
             org.bytedeco.pytorch.Tensor e = cond.mul(TorchUNet.scalar(GUIDANCE + 1)).sub(uncond.mul(TorchUNet.scalar(GUIDANCE)));
             org.bytedeco.pytorch.Tensor x0 = x.sub(e.mul(TorchUNet.scalar(Math.sqrt(1 - ab))))

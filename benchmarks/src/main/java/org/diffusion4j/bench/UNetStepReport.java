@@ -31,11 +31,14 @@ public final class UNetStepReport {
         System.out.println(check);
         Collection<RunResult> results = Report.run(UNetStepBenchmark.class.getSimpleName());
         Map<String, Result<?>> r = new HashMap<>();
+        java.util.Set<String> precisions = new java.util.TreeSet<>(java.util.Comparator.reverseOrder()); // fp32 first
         for (RunResult rr : results) {
             String b = rr.getParams().getBenchmark();
             String format = rr.getParams().getParam("format");
+            String precision = rr.getParams().getParam("precision");
+            precisions.add(precision);
             r.put(b.substring(b.lastIndexOf('.') + 1) + "@" + rr.getParams().getParam("batch")
-                    + (format == null ? "" : "@" + format), rr.getPrimaryResult());
+                    + (format == null ? "" : "@" + format) + "@" + precision, rr.getPrimaryResult());
         }
         StringBuilder md = new StringBuilder("# Whole U-Net steps on the CPU\n\n").append(Report.machine())
                 .append("- libtorch intra-op threads: ").append(torch.get_num_threads())
@@ -46,19 +49,24 @@ public final class UNetStepReport {
                 .append("one DDIM step with guidance w = 3 — x_T drawn, conditional and unconditional predictions, the\n")
                 .append("clipped update (ours: a one-step `DdimSampler`; libtorch: the same under no_grad). libtorch runs our\n")
                 .append("network rewritten with its functional ops (`TorchUNet`), in NCHW and in channels-last; the ratio\n")
-                .append("column divides by the faster of the two.\n\n")
+                .append("column divides by the faster of the two. **bf16** rows (`-Dbench.param.precision=fp32,bf16`): ours\n")
+                .append("with `Precision.BF16` (bf16 operands, float32 sums; needs AVX-512 BF16), libtorch under CPU autocast\n")
+                .append("to bfloat16 around the forward passes.\n\n")
                 .append(check).append("\n\n")
-                .append("| batch | step | ours ms | libtorch NCHW ms | libtorch channels-last ms | ours / best libtorch |\n")
-                .append("|---|---|---|---|---|---|\n");
-        for (String batch : new String[] {"1", "128"}) {
-            for (String step : new String[] {"train", "sample"}) {
-                Result<?> ours = r.get(step + "Ours@" + batch);
-                Result<?> nchw = r.get(step + "Libtorch@" + batch + "@nchw");
-                Result<?> cl = r.get(step + "Libtorch@" + batch + "@channels_last");
-                double best = Math.min(nchw.getScore(), cl.getScore());
-                md.append(String.format("| %s | %s | %.2f ± %.2f | %.2f ± %.2f | %.2f ± %.2f | %.2f |%n", batch, step,
-                        ours.getScore(), ours.getScoreError(), nchw.getScore(), nchw.getScoreError(), cl.getScore(),
-                        cl.getScoreError(), ours.getScore() / best));
+                .append("| precision | batch | step | ours ms | libtorch NCHW ms | libtorch channels-last ms | ours / best libtorch |\n")
+                .append("|---|---|---|---|---|---|---|\n");
+        for (String precision : precisions) {
+            for (String batch : new String[] {"1", "128"}) {
+                for (String step : new String[] {"train", "sample"}) {
+                    Result<?> ours = r.get(step + "Ours@" + batch + "@" + precision);
+                    Result<?> nchw = r.get(step + "Libtorch@" + batch + "@nchw@" + precision);
+                    Result<?> cl = r.get(step + "Libtorch@" + batch + "@channels_last@" + precision);
+                    if (ours == null || nchw == null || cl == null) continue; // a side that did not run
+                    double best = Math.min(nchw.getScore(), cl.getScore());
+                    md.append(String.format("| %s | %s | %s | %.2f ± %.2f | %.2f ± %.2f | %.2f ± %.2f | %.2f |%n", precision,
+                            batch, step, ours.getScore(), ours.getScoreError(), nchw.getScore(), nchw.getScoreError(),
+                            cl.getScore(), cl.getScoreError(), ours.getScore() / best));
+                }
             }
         }
         Report.write(out, md.toString());
