@@ -148,4 +148,43 @@ static inline void d4j_tile_6x16(int taps, const float* const* a, int64_t kt, co
 }
 #endif /* __AVX512F__ */
 
+#ifdef __AVX512F__
+/*
+ * Two adjacent 16-column panels at once (AVX-512 build): 6 rows × 32 columns in
+ * twelve zmm accumulators, each broadcast of A feeding two FMAs, so a k step
+ * costs 6 broadcasts and 2 B loads for 12 FMAs (the 6×16 tile: 7 loads for 6).
+ * b and b2 are the two panels (same layout as d4j_tile_6x16's b); c[i] + 16 is
+ * row i's second panel; cols2 (1..16) real columns in the second panel.
+ */
+static inline void d4j_tile_6x32(int taps, const float* const* a, int64_t kt, const float* b, const float* b2,
+                                 float* const* c, int rows, int cols2, const float* init, int mode) {
+    __m512 l0, l1, l2, l3, l4, l5, h0, h1, h2, h3, h4, h5;
+    l0 = l1 = l2 = l3 = l4 = l5 = init ? _mm512_loadu_ps(init) : _mm512_setzero_ps();
+    h0 = h1 = h2 = h3 = h4 = h5 = init ? _mm512_loadu_ps(init + 16) : _mm512_setzero_ps();
+    for (int t = 0; t < taps; t++) {
+        const float *a0 = a[t * 6 + 0], *a1 = a[t * 6 + 1], *a2 = a[t * 6 + 2];
+        const float *a3 = a[t * 6 + 3], *a4 = a[t * 6 + 4], *a5 = a[t * 6 + 5];
+        const float* bt = b + (int64_t)t * kt * 16;
+        const float* bu = b2 + (int64_t)t * kt * 16;
+        for (int64_t k = 0; k < kt; k++) {
+            __m512 lo = _mm512_loadu_ps(bt + 16 * k), hi = _mm512_loadu_ps(bu + 16 * k), v;
+            v = _mm512_set1_ps(a0[k]); l0 = _mm512_fmadd_ps(v, lo, l0); h0 = _mm512_fmadd_ps(v, hi, h0);
+            v = _mm512_set1_ps(a1[k]); l1 = _mm512_fmadd_ps(v, lo, l1); h1 = _mm512_fmadd_ps(v, hi, h1);
+            v = _mm512_set1_ps(a2[k]); l2 = _mm512_fmadd_ps(v, lo, l2); h2 = _mm512_fmadd_ps(v, hi, h2);
+            v = _mm512_set1_ps(a3[k]); l3 = _mm512_fmadd_ps(v, lo, l3); h3 = _mm512_fmadd_ps(v, hi, h3);
+            v = _mm512_set1_ps(a4[k]); l4 = _mm512_fmadd_ps(v, lo, l4); h4 = _mm512_fmadd_ps(v, hi, h4);
+            v = _mm512_set1_ps(a5[k]); l5 = _mm512_fmadd_ps(v, lo, l5); h5 = _mm512_fmadd_ps(v, hi, h5);
+        }
+    }
+    __m512 lo[6] = {l0, l1, l2, l3, l4, l5}, hi[6] = {h0, h1, h2, h3, h4, h5};
+    __mmask16 m2 = (__mmask16)((1u << cols2) - 1u);
+    for (int i = 0; i < rows; i++) {
+        __m512 u = mode ? _mm512_add_ps(_mm512_loadu_ps(c[i]), lo[i]) : lo[i];
+        __m512 w = mode ? _mm512_add_ps(_mm512_maskz_loadu_ps(m2, c[i] + 16), hi[i]) : hi[i];
+        _mm512_storeu_ps(c[i], u);
+        _mm512_mask_storeu_ps(c[i] + 16, m2, w);
+    }
+}
+#endif
+
 #endif /* D4J_CPU_GEMM_TILE_H */
