@@ -34,7 +34,6 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static void run_block(int tiles, const float* a[][MAX_TAPS * D4J_TILE_M], float* crow[][D4J_TILE_M], const int* rows,
                       int taps, int64_t kt, const float* packed, int64_t ncols, const float* bias16) {
     int64_t j = 0;
-#ifdef __AVX512F__
     for (; j + 2 <= ceil_div(ncols, 16); j += 2) { /* two panels per tile */
         int cols2 = (int)(ncols - (j + 1) * 16 < 16 ? ncols - (j + 1) * 16 : 16);
         const float* bj = packed + j * taps * kt * 16;
@@ -44,8 +43,7 @@ static void run_block(int tiles, const float* a[][MAX_TAPS * D4J_TILE_M], float*
             d4j_tile_6x32(taps, a[tl], kt, bj, bj + taps * kt * 16, c, rows[tl], cols2, bias16 ? bias16 + j * 16 : NULL, 0);
         }
     }
-#endif
-    for (; j < ceil_div(ncols, 16); j++) {
+    for (; j < ceil_div(ncols, 16); j++) { /* an odd last panel */
         int cols = (int)(ncols - j * 16 < 16 ? ncols - j * 16 : 16);
         const float* bj = packed + j * taps * kt * 16;
         for (int tl = 0; tl < tiles; tl++) {

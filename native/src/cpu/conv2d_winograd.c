@@ -257,14 +257,9 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
         tile_pixels(al, px, j->x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad, g->h, g->w, g->cin);
         input_transform(m, v + t * cs, chunk * cs, px, g->cin);
     }
-    /* the AVX-512 build takes two panels per tile (d4j_tile_6x32); M's rows are padded to whole panels */
-#ifdef __AVX512F__
-    const int step = 2;
-#else
-    const int step = 1;
-#endif
+    /* two panels per tile where two remain (d4j_tile_6x32); M's rows are padded to whole panels */
     for (int p = 0; p < xi; p++)
-        for (int64_t pj = 0; pj < j->panels; pj += step) {
+        for (int64_t pj = 0; pj < j->panels; pj += 2) {
             const float* bj = j->packed + (p * j->panels + pj) * g->cin * 16;
             const int two = pj + 1 < j->panels;
             for (int t = 0; t < cnt; t += D4J_TILE_M) {
@@ -276,14 +271,8 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
                     a[i] = v + row * cs;
                     c[i] = mm + row * ms + pj * 16;
                 }
-#ifdef __AVX512F__
-                if (two) {
-                    d4j_tile_6x32(1, a, g->cin, bj, bj + g->cin * 16, c, rows, 16, NULL, 0);
-                    continue;
-                }
-#endif
-                (void)two;
-                d4j_tile_6x16(1, a, g->cin, bj, c, rows, 16, NULL, 0);
+                if (two) d4j_tile_6x32(1, a, g->cin, bj, bj + g->cin * 16, c, rows, 16, NULL, 0);
+                else d4j_tile_6x16(1, a, g->cin, bj, c, rows, 16, NULL, 0);
             }
         }
     for (int t = 0; t < cnt; t++) {

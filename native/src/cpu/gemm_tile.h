@@ -148,7 +148,6 @@ static inline void d4j_tile_6x16(int taps, const float* const* a, int64_t kt, co
 }
 #endif /* __AVX512F__ */
 
-#ifdef __AVX512F__
 /*
  * Two adjacent 16-column panels at once (AVX-512 build): 6 rows × 32 columns in
  * twelve zmm accumulators, each broadcast of A feeding two FMAs, so a k step
@@ -156,6 +155,7 @@ static inline void d4j_tile_6x16(int taps, const float* const* a, int64_t kt, co
  * b and b2 are the two panels (same layout as d4j_tile_6x16's b); c[i] + 16 is
  * row i's second panel; cols2 (1..16) real columns in the second panel.
  */
+#ifdef __AVX512F__
 static inline void d4j_tile_6x32(int taps, const float* const* a, int64_t kt, const float* b, const float* b2,
                                  float* const* c, int rows, int cols2, const float* init, int mode) {
     __m512 l0, l1, l2, l3, l4, l5, h0, h1, h2, h3, h4, h5;
@@ -184,6 +184,15 @@ static inline void d4j_tile_6x32(int taps, const float* const* a, int64_t kt, co
         _mm512_storeu_ps(c[i], u);
         _mm512_mask_storeu_ps(c[i] + 16, m2, w);
     }
+}
+#else
+/* Elsewhere two 6×16 tiles, one per panel (the ymm tile already holds twelve accumulators). */
+static inline void d4j_tile_6x32(int taps, const float* const* a, int64_t kt, const float* b, const float* b2,
+                                 float* const* c, int rows, int cols2, const float* init, int mode) {
+    float* c2[6];
+    for (int i = 0; i < 6; i++) c2[i] = c[i] + 16;
+    d4j_tile_6x16(taps, a, kt, b, c, rows, 16, init, mode);
+    d4j_tile_6x16(taps, a, kt, b2, c2, rows, cols2, init ? init + 16 : NULL, mode);
 }
 #endif
 
