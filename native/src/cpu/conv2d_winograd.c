@@ -104,37 +104,43 @@ INLINE void a_(int m, d4j_v8* o, const d4j_v8* d) {
     }
 }
 
-/* o = G g (3 values to α), scalar (weights are transformed once per call).
+/* o = G g (3 values to α), on 8 lanes (8 output channels; reciprocals instead of divisions).
  * F(2,3): G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
  * F(4,3): G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]. */
-static void g_(int m, float* o, int os, const float* g, int gs) {
-    float g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+INLINE void g_(int m, d4j_v8* o, d4j_v8 g0, d4j_v8 g1, d4j_v8 g2) {
     if (m == 2) {
+        const d4j_v8 half = d4j_v8_splat(0.5f);
         o[0] = g0;
-        o[os] = 0.5f * (g0 + g1 + g2);
-        o[2 * os] = 0.5f * (g0 - g1 + g2);
-        o[3 * os] = g2;
+        o[1] = half * (g0 + g1 + g2);
+        o[2] = half * (g0 - g1 + g2);
+        o[3] = g2;
     } else {
-        o[0] = g0 / 4;
-        o[os] = -(g0 + g1 + g2) / 6;
-        o[2 * os] = -(g0 - g1 + g2) / 6;
-        o[3 * os] = g0 / 24 + g1 / 12 + g2 / 6;
-        o[4 * os] = g0 / 24 - g1 / 12 + g2 / 6;
-        o[5 * os] = g2;
+        const d4j_v8 q = d4j_v8_splat(0.25f), s6 = d4j_v8_splat(1.0f / 6), s12 = d4j_v8_splat(1.0f / 12),
+                     s24 = d4j_v8_splat(1.0f / 24);
+        d4j_v8 ev = g0 * s24 + g2 * s6, od = g1 * s12;
+        o[0] = g0 * q;
+        o[1] = -(g0 + g1 + g2) * s6;
+        o[2] = -(g0 - g1 + g2) * s6;
+        o[3] = ev + od;
+        o[4] = ev - od;
+        o[5] = g2;
     }
 }
 
-/* o = Gᵀ d (α values to 3), scalar: the weight gradient's last transform. */
-static void gt(int m, float* o, int os, const float* d, int ds) {
+/* o = Gᵀ d (α values to 3), on 8 lanes (8 channel pairs): the weight gradient's last transform. */
+INLINE void gt(int m, d4j_v8* o, const d4j_v8* d) {
     if (m == 2) {
-        o[0] = d[0] + 0.5f * (d[ds] + d[2 * ds]);
-        o[os] = 0.5f * (d[ds] - d[2 * ds]);
-        o[2 * os] = 0.5f * (d[ds] + d[2 * ds]) + d[3 * ds];
+        const d4j_v8 half = d4j_v8_splat(0.5f);
+        o[0] = d[0] + half * (d[1] + d[2]);
+        o[1] = half * (d[1] - d[2]);
+        o[2] = half * (d[1] + d[2]) + d[3];
     } else {
-        float p = d[ds] + d[2 * ds], q = d[2 * ds] - d[ds], r = d[3 * ds] + d[4 * ds], s = d[3 * ds] - d[4 * ds];
-        o[0] = d[0] / 4 - p / 6 + r / 24;
-        o[os] = q / 6 + s / 12;
-        o[2 * os] = (r - p) / 6 + d[5 * ds];
+        const d4j_v8 q = d4j_v8_splat(0.25f), s6 = d4j_v8_splat(1.0f / 6), s12 = d4j_v8_splat(1.0f / 12),
+                     s24 = d4j_v8_splat(1.0f / 24);
+        d4j_v8 p = d[1] + d[2], n = d[2] - d[1], r = d[3] + d[4], s = d[3] - d[4];
+        o[0] = d[0] * q - p * s6 + r * s24;
+        o[1] = n * s6 + s * s12;
+        o[2] = (r - p) * s6 + d[5];
     }
 }
 
@@ -182,29 +188,48 @@ INLINE void input_transform(int m, float* v, int64_t vs, const float* const* px,
     }
 }
 
+/* *v = lanes c0.. of a row of c floats (zero past c) */
+INLINE void load8_row(d4j_v8* v, const float* row, int64_t c0, int64_t c) {
+    if (c0 + 8 <= c) *v = *(const d4j_v8u*)(row + c0);
+    else if (c0 >= c) *v = d4j_v8_splat(0.0f);
+    else load8(v, row, c0, c);
+}
+
 /*
  * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout), U = G g Gᵀ, the B operand of
  * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
- * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki].
+ * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki], first
+ * copied into that [a][b][ki][ko] order so both read 8 output channels per load. Transforms run on
+ * 8 channels at a time, rows ki split over the threads (every packed float is written).
  */
-static void pack_weights(int m, float* packed, const float* w, int64_t cin, int64_t cout, int flipped) {
+static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64_t cout, int flipped) {
     const int al = m + 2, xi = al * al;
     const int64_t kin = flipped ? cout : cin, kout = flipped ? cin : cout, panels = ceil_div(kout, 16);
-    memset(packed, 0, (size_t)(xi * panels * kin * 16) * sizeof(float));
+    const int par = 9 * cin * cout * xi >= D4J_CPU_PARALLEL_MIN;
+    const float* src = w;
+    float* flip = NULL;
+    if (flipped) {
+        if (!(flip = alloc_floats((size_t)(9 * cin * cout)))) return -1;
+#pragma omp parallel for if (par)
+        for (int64_t ki = 0; ki < kin; ki++)
+            for (int tap = 0; tap < 9; tap++)
+                for (int64_t ko = 0; ko < kout; ko++)
+                    flip[(tap * kin + ki) * kout + ko] = w[((int64_t)(8 - tap) * cin + ko) * cout + ki];
+        src = flip;
+    }
+#pragma omp parallel for if (par)
     for (int64_t ki = 0; ki < kin; ki++)
-        for (int64_t ko = 0; ko < kout; ko++) {
-            int64_t ci = flipped ? ko : ki, co = flipped ? ki : ko;
-            float g[3][3], r[AMAX][3], u[AMAX][AMAX];
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    int ka = flipped ? 2 - a : a, kb = flipped ? 2 - b : b;
-                    g[a][b] = w[((int64_t)(ka * 3 + kb) * cin + ci) * cout + co];
-                }
-            for (int b = 0; b < 3; b++) g_(m, &r[0][b], 3, &g[0][b], 3);       /* G g */
-            for (int i = 0; i < al; i++) g_(m, &u[i][0], 1, &r[i][0], 1); /* (G g) Gᵀ */
+        for (int64_t h = 0; h < 2 * panels; h++) {
+            d4j_v8 g[9], r[3][AMAX], u[AMAX][AMAX];
+            memset(r, 0, sizeof r); /* m is no literal here: the compiler cannot see r[.][i < α] is set */
+            for (int tap = 0; tap < 9; tap++) load8_row(&g[tap], src + (tap * kin + ki) * kout, h * 8, kout);
+            for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]); /* r[b][i] = (G g)[i][b] */
+            for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
             for (int p = 0; p < xi; p++)
-                packed[((p * panels + ko / 16) * kin + ki) * 16 + ko % 16] = u[p / al][p % al];
+                *(d4j_v8*)(packed + ((p * panels + h / 2) * kin + ki) * 16 + (h % 2) * 8) = u[p / al][p % al];
         }
+    free(flip);
+    return 0;
 }
 
 /* ---- forward ------------------------------------------------------------------------------- */
@@ -323,8 +348,8 @@ static int forward_m(int m, float* y, const float* x, const float* w, const floa
     const int64_t kout = flipped ? cin : cout, kin = flipped ? cout : cin;
     float* packed = alloc_floats((size_t)((m + 2) * (m + 2) * ceil_div(kout, 16) * kin * 16));
     if (!packed) return -1;
-    pack_weights(m, packed, w, cin, cout, flipped);
-    int rc = wino_forward(m, y, x, packed, bias, g);
+    int rc = pack_weights(m, packed, w, cin, cout, flipped);
+    if (rc == 0) rc = wino_forward(m, y, x, packed, bias, g);
     free(packed);
     return rc;
 }
@@ -365,17 +390,37 @@ INLINE void dy_transform(int m, float* e, int64_t es, d4j_v8* db, const float* d
     }
 }
 
-/* dw[a][b][ci][co] += (Gᵀ dU G)[a][b] for every channel pair; du is dU[ξ][ci][co]. */
-static void weight_grad_transform(int m, float* dw, const float* du, int64_t cin, int64_t cout) {
-    const int al = m + 2;
+/* dw[a][b][ci][co] += (Gᵀ dU G)[a][b] for every channel pair, dU[ξ][ci][co] = Σ_t du_t (the
+ * threads' partials, du_t = du + t · stride, added in thread order); 8 pairs at a time, split
+ * over the threads. */
+static void weight_grad_transform(int m, float* dw, const float* du, size_t stride, int parts, int64_t cin,
+                                  int64_t cout) {
+    const int al = m + 2, xi = al * al;
     const int64_t pairs = cin * cout;
-    for (int64_t p = 0; p < pairs; p++) {
-        float d[AMAX][AMAX], r[3][AMAX], o[3][3];
-        for (int q = 0; q < al * al; q++) d[q / al][q % al] = du[q * pairs + p];
-        for (int j = 0; j < al; j++) gt(m, &r[0][j], AMAX, &d[0][j], AMAX); /* Gᵀ dU */
-        for (int a = 0; a < 3; a++) gt(m, &o[a][0], 1, &r[a][0], 1);        /* (Gᵀ dU) G */
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++) dw[(a * 3 + b) * pairs + p] += o[a][b];
+#pragma omp parallel for if (pairs * xi * parts >= D4J_CPU_PARALLEL_MIN)
+    for (int64_t p = 0; p < pairs; p += 8) {
+        d4j_v8 d[AMAX][AMAX], r[AMAX][3], o[3];
+        for (int q = 0; q < xi; q++) {
+            d4j_v8 sum, part;
+            load8_row(&sum, du + q * pairs, p, pairs);
+            for (int t = 1; t < parts; t++) {
+                load8_row(&part, du + t * stride + q * pairs, p, pairs);
+                sum += part;
+            }
+            d[q % al][q / al] = sum; /* d[col][row] */
+        }
+        for (int j = 0; j < al; j++) gt(m, r[j], d[j]); /* r[j][a] = (Gᵀ dU)[a][j] */
+        const int64_t lanes = min64(8, pairs - p);
+        for (int a = 0; a < 3; a++) {
+            d4j_v8 row[AMAX];
+            for (int j = 0; j < al; j++) row[j] = r[j][a];
+            gt(m, o, row); /* o[b] = ((Gᵀ dU) G)[a][b] */
+            for (int b = 0; b < 3; b++) {
+                float* dst = dw + (a * 3 + b) * pairs + p;
+                if (lanes == 8) *(d4j_v8u*)dst += o[b];
+                else for (int64_t l = 0; l < lanes; l++) dst[l] += o[b][l];
+            }
+        }
     }
 }
 
@@ -430,7 +475,8 @@ int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const flo
     const int threads = d4j_split_threads(j.tiles * usize, chunks);
     float* scratch = alloc_floats((size_t)threads * per_thread);
     if (!scratch) return -1;
-    memset(scratch, 0, (size_t)threads * per_thread * sizeof(float));
+    for (int t = 0; t < threads; t++) /* the partials and chunk sums; V and E are written before use */
+        memset(scratch + (size_t)t * per_thread + tdata, 0, (size_t)(upad + 2 * j.es) * sizeof(float));
 
     /* each thread sums a fixed range of chunks (thread_split.h); untouched partials stay zero */
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -446,14 +492,14 @@ int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const flo
             else wgrad_chunk(4, &j, v, e, du, db, cdb, ch);
         }
     }
-    float* du0 = scratch + tdata;
-    for (int t = 1; t < threads; t++) {
-        const float* dut = scratch + (size_t)t * per_thread + tdata;
-        for (int64_t i = 0; i < upad + j.es; i++) du0[i] += dut[i];
-    }
-    weight_grad_transform(m, dw, du0, s->cin, s->cout);
+    const float* du0 = scratch + tdata;
+    weight_grad_transform(m, dw, du0, per_thread, threads, s->cin, s->cout);
     if (dbias)
-        for (int64_t co = 0; co < s->cout; co++) dbias[co] += du0[upad + co];
+        for (int64_t co = 0; co < s->cout; co++) {
+            float sum = du0[upad + co];
+            for (int t = 1; t < threads; t++) sum += du0[(size_t)t * per_thread + upad + co];
+            dbias[co] += sum;
+        }
     free(scratch);
     return 0;
 }
