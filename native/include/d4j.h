@@ -124,7 +124,7 @@ d4j_status d4j_ctx_empty_cache(d4j_ctx* ctx);
 
 /* How ctx runs 3×3 stride-1 convolutions (forward, backward data, backward weights) on the CPU:
  * AUTO (the default) picks per shape whichever measured faster, DIRECT forces the direct implicit
- * GEMM, WINOGRAD forces Winograd F(m×m, 3×3) with the tile m picked per shape, WINOGRAD_2X2 and
+ * GEMM, WINOGRAD forces Winograd with AUTO's tile (F(4×4, 3×3)), WINOGRAD_2X2 and
  * WINOGRAD_4X4 force the tile (F(4×4, 3×3) does 4× fewer multiplies than direct but rounds more:
  * relative errors of a few 1e-6 against direct's 1e-7 at 64 channels). Other kernels and strides
  * always run direct; CUDA contexts run direct. */

@@ -9,14 +9,14 @@ package org.diffusion4j;
  */
 public enum ConvAlgorithm {
     /**
-     * Per shape, whichever measured faster on this CPU (the default): Winograd for 3×3 stride-1
-     * layers of at least 16 input and output channels on maps of at least 10×10, F(4×4, 3×3) where
-     * the map tiles by 4, F(2×2, 3×3) otherwise; direct elsewhere.
+     * Per shape, whichever measured faster on this project's CPUs (the default): Winograd
+     * F(4×4, 3×3) for 3×3 stride-1 layers of at least 16 input and output channels on maps of at
+     * least 7×7, also where its tiles overhang the map (14×14, 7×7); direct elsewhere.
      */
     AUTO(0),
     /** The direct implicit-GEMM convolution everywhere. */
     DIRECT(1),
-    /** Winograd wherever it applies, the tile picked per shape as {@link #AUTO} picks it. */
+    /** Winograd wherever it applies, with the tile {@link #AUTO} picks (F(4×4, 3×3)). */
     WINOGRAD(2),
     /** Winograd F(2×2, 3×3) wherever it applies. */
     WINOGRAD_2X2(3),

@@ -39,8 +39,8 @@ public final class ConvReport {
                 .append("each of our modes: float32 for DIRECT and the Winograd tiles, bfloat16 tensors for BF16 (ours:\n")
                 .append("the context precision BF16, bf16 operands and float32 sums, direct). GFLOP/s are effective: the\n")
                 .append("direct convolution's FLOPs over the time, so Winograd can pass the fp32 FMA peak (\"of peak\").\n")
-                .append("`AUTO`, the default, picks F(4×4, 3×3) on maps that tile by 4 (32×32, 28×28, 16×16), F(2×2, 3×3)\n")
-                .append("on 14×14 and direct on 7×7 (`native/src/ops/conv2d.c`, `winograd_tile`). A missing side did not\n")
+                .append("`AUTO`, the default, picks F(4×4, 3×3) for these layers, also on 14×14 and 7×7 maps where its\n")
+                .append("tiles overhang the map (`native/src/ops/conv2d.c`, `winograd_tile`). A missing side did not\n")
                 .append("run (our BF16 needs the AVX-512 BF16 build).\n\n")
                 .append("| shape (N×H×W×C) | mode | pass | ours ms | libtorch ms | ours / libtorch time | ours GFLOP/s | of peak | libtorch GFLOP/s |\n")
                 .append("|---|---|---|---|---|---|---|---|---|\n");
