@@ -29,6 +29,9 @@
 #define CHUNK_MAX 48              /* tiles per chunk at most */
 #define CHUNK_BYTES (384 * 1024) /* a chunk's V and M (or V and E) together: well inside a 1 MiB L2 */
 #define INLINE static inline __attribute__((always_inline))
+/* Floats added to the stride between the α² planes of V, M and E: planes a multiple of 4 KiB
+ * apart map to one L1 set, and a transform touching all α² of them would evict its own lines. */
+#define PLANE_SKEW 16
 
 static float* alloc_floats(size_t n) {
     void* p = NULL;
@@ -195,16 +198,31 @@ INLINE void load8_row(d4j_v8* v, const float* row, int64_t c0, int64_t c) {
     else load8(v, row, c0, c);
 }
 
+/* Row ki of the packed weights (see pack_weights), 8 output channels at a time; inlined with a
+ * literal m so the transforms unroll. */
+INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t kin, int64_t kout) {
+    const int al = m + 2, xi = al * al;
+    const int64_t panels = ceil_div(kout, 16);
+    for (int64_t h = 0; h < 2 * panels; h++) {
+        d4j_v8 g[9], r[3][AMAX], u[AMAX][AMAX];
+        for (int tap = 0; tap < 9; tap++) load8_row(&g[tap], src + (tap * kin + ki) * kout, h * 8, kout);
+        for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]);     /* r[b][i] = (G g)[i][b] */
+        for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
+        for (int p = 0; p < xi; p++)
+            *(d4j_v8*)(packed + ((p * panels + h / 2) * kin + ki) * 16 + (h % 2) * 8) = u[p / al][p % al];
+    }
+}
+
 /*
  * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout), U = G g Gᵀ, the B operand of
  * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
  * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki], first
- * copied into that [a][b][ki][ko] order so both read 8 output channels per load. Transforms run on
- * 8 channels at a time, rows ki split over the threads (every packed float is written).
+ * copied into that [a][b][ki][ko] order so both read 8 output channels per load. Rows ki are split
+ * over the threads; every packed float is written.
  */
 static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64_t cout, int flipped) {
-    const int al = m + 2, xi = al * al;
-    const int64_t kin = flipped ? cout : cin, kout = flipped ? cin : cout, panels = ceil_div(kout, 16);
+    const int xi = (m + 2) * (m + 2);
+    const int64_t kin = flipped ? cout : cin, kout = flipped ? cin : cout;
     const int par = 9 * cin * cout * xi >= D4J_CPU_PARALLEL_MIN;
     const float* src = w;
     float* flip = NULL;
@@ -218,16 +236,10 @@ static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64
         src = flip;
     }
 #pragma omp parallel for if (par)
-    for (int64_t ki = 0; ki < kin; ki++)
-        for (int64_t h = 0; h < 2 * panels; h++) {
-            d4j_v8 g[9], r[3][AMAX], u[AMAX][AMAX];
-            memset(r, 0, sizeof r); /* m is no literal here: the compiler cannot see r[.][i < α] is set */
-            for (int tap = 0; tap < 9; tap++) load8_row(&g[tap], src + (tap * kin + ki) * kout, h * 8, kout);
-            for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]); /* r[b][i] = (G g)[i][b] */
-            for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
-            for (int p = 0; p < xi; p++)
-                *(d4j_v8*)(packed + ((p * panels + h / 2) * kin + ki) * 16 + (h % 2) * 8) = u[p / al][p % al];
-        }
+    for (int64_t ki = 0; ki < kin; ki++) {
+        if (m == 2) pack_row(2, packed, src, ki, kin, kout);
+        else pack_row(4, packed, src, ki, kin, kout);
+    }
     free(flip);
     return 0;
 }
@@ -265,7 +277,7 @@ typedef struct {
     float* y;
     const float *x, *packed, *bias16;
     const wino_geom* g;
-    int64_t th, tw, tiles, cs, panels, ms;
+    int64_t th, tw, tiles, cs, panels, ms, vplane, mplane; /* vplane, mplane: ξ strides of V and M */
     int chunk;
 } fwd_job;
 
@@ -280,7 +292,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad, g->h, g->w, g->cin);
-        input_transform(m, v + t * cs, chunk * cs, px, g->cin);
+        input_transform(m, v + t * cs, j->vplane, px, g->cin);
     }
     /* two panels per tile where two remain (d4j_tile_6x32); M's rows are padded to whole panels */
     for (int p = 0; p < xi; p++)
@@ -292,9 +304,9 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
                 const float* a[D4J_TILE_M];
                 float* c[D4J_TILE_M];
                 for (int i = 0; i < D4J_TILE_M; i++) {
-                    int64_t row = (int64_t)p * chunk + t + (i < rows ? i : 0); /* padding repeats row 0 */
-                    a[i] = v + row * cs;
-                    c[i] = mm + row * ms + pj * 16;
+                    int64_t row = t + (i < rows ? i : 0); /* padding repeats row 0 */
+                    a[i] = v + p * j->vplane + row * cs;
+                    c[i] = mm + p * j->mplane + row * ms + pj * 16;
                 }
                 if (two) d4j_tile_6x32(1, a, g->cin, bj, bj + g->cin * 16, c, rows, 16, NULL, 0);
                 else d4j_tile_6x16(1, a, g->cin, bj, c, rows, 16, NULL, 0);
@@ -303,7 +315,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
     for (int t = 0; t < cnt; t++) {
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         for (int64_t co = 0; co < g->cout; co += 8)
-            output_transform(m, j->y, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, chunk * ms, j->bias16 + co,
+            output_transform(m, j->y, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, j->mplane, j->bias16 + co,
                              co);
     }
 }
@@ -311,12 +323,14 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
 static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias, const wino_geom* g) {
     const int xi = (m + 2) * (m + 2);
     fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, 8) * 8,
-                 ceil_div(g->cout, 16), 0, 0};
+                 ceil_div(g->cout, 16), 0, 0, 0, 0};
     j.tiles = g->n * j.th * j.tw;
     j.ms = j.panels * 16;
     j.chunk = chunk_tiles(xi, j.cs, j.ms);
+    j.vplane = j.chunk * j.cs + PLANE_SKEW;
+    j.mplane = j.chunk * j.ms + PLANE_SKEW;
     const int64_t chunks = ceil_div(j.tiles, j.chunk);
-    const size_t per_thread = (size_t)xi * j.chunk * (j.cs + j.ms);
+    const size_t per_thread = (size_t)xi * (j.vplane + j.mplane);
     const int threads = d4j_split_threads(j.tiles * xi * g->cin * g->cout, chunks);
     float* scratch = alloc_floats((size_t)threads * per_thread);
     float* bias16 = alloc_floats((size_t)j.ms);
@@ -330,7 +344,7 @@ static int wino_forward(int m, float* y, const float* x, const float* packed, co
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         float* v = scratch + (size_t)d4j_thread_num() * per_thread; /* V[ξ][tile][cs] */
-        float* mm = v + (size_t)xi * j.chunk * j.cs;            /* M[ξ][tile][ms] */
+        float* mm = v + (size_t)xi * j.vplane;                  /* M[ξ][tile][ms] */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t ch = 0; ch < chunks; ch++) {
             if (m == 2) forward_chunk(2, &j, v, mm, ch);
@@ -428,7 +442,7 @@ static void weight_grad_transform(int m, float* dw, const float* du, size_t stri
 typedef struct {
     const float *dy, *x;
     const d4j_conv_shape* s;
-    int64_t th, tw, tiles, cs, es;
+    int64_t th, tw, tiles, cs, es, vplane, eplane; /* vplane, eplane: ξ strides of V and E */
     int chunk;
 } wgrad_job;
 
@@ -447,16 +461,16 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
         int64_t oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
-        input_transform(m, v + t * cs, chunk * cs, px, s->cin);
+        input_transform(m, v + t * cs, j->vplane, px, s->cin);
         for (int64_t co = 0; co < s->cout; co += 8) {
             d4j_v8 acc = *(d4j_v8*)(cdb + co);
-            dy_transform(m, e + t * es + co, chunk * es, &acc, j->dy, s, n, oh0, ow0, co);
+            dy_transform(m, e + t * es + co, j->eplane, &acc, j->dy, s, n, oh0, ow0, co);
             *(d4j_v8*)(cdb + co) = acc;
         }
     }
     for (int64_t co = 0; co < es; co++) db[co] += cdb[co];
     for (int p = 0; p < xi; p++) {
-        wgrad_run run = {v + (int64_t)p * chunk * cs, e + (int64_t)p * chunk * es, cnt};
+        wgrad_run run = {v + p * j->vplane, e + p * j->eplane, cnt};
         wgrad_runs(du + p * s->cin * s->cout, &run, 1, s->cin, s->cout, cs, es);
     }
 }
@@ -465,13 +479,15 @@ int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const flo
                                                const d4j_conv_shape* s, int m) {
     const int xi = (m + 2) * (m + 2);
     wgrad_job j = {dy, x, s, ceil_div(s->ho, m), ceil_div(s->wo, m), 0, ceil_div(s->cin, 8) * 8,
-                   ceil_div(s->cout, 8) * 8, 0};
+                   ceil_div(s->cout, 8) * 8, 0, 0, 0};
     j.tiles = s->n * j.th * j.tw;
     j.chunk = chunk_tiles(xi, j.cs, j.es);
+    j.vplane = j.chunk * j.cs + PLANE_SKEW;
+    j.eplane = j.chunk * j.es + PLANE_SKEW;
     const int64_t chunks = ceil_div(j.tiles, j.chunk), usize = xi * s->cin * s->cout, upad = ceil_div(usize, 8) * 8;
     /* per thread: V[ξ][tile][cs], E[ξ][tile][es], partial dU[ξ][ci][co] (padded to whole vectors),
      * partial dbias[es], a chunk's dbias[es]; every part starts 32-byte aligned */
-    const size_t tdata = (size_t)xi * j.chunk * (j.cs + j.es), per_thread = tdata + (size_t)(upad + 2 * j.es);
+    const size_t tdata = (size_t)xi * (j.vplane + j.eplane), per_thread = tdata + (size_t)(upad + 2 * j.es);
     const int threads = d4j_split_threads(j.tiles * usize, chunks);
     float* scratch = alloc_floats((size_t)threads * per_thread);
     if (!scratch) return -1;
@@ -483,7 +499,7 @@ int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const flo
     {
         int64_t ch0, ch1;
         float* v = scratch + (size_t)d4j_split_range(chunks, &ch0, &ch1) * per_thread;
-        float* e = v + (size_t)xi * j.chunk * j.cs;
+        float* e = v + (size_t)xi * j.vplane;
         float* du = v + tdata;
         float* db = du + upad;
         float* cdb = db + j.es;
