@@ -15,7 +15,8 @@
  * Tiles are taken in chunks whose transformed data stays in L2: each thread
  * transforms a chunk, runs the α² GEMMs on the 6×16 register tile (gemm_tile.h;
  * wgrad_tile.h for the weight gradient) and transforms back. Transforms run on
- * 8 channels at a time; channel strides are padded to whole vectors.
+ * WV channels at a time (16, one zmm, in the AVX-512 build; 8 elsewhere); channel strides are
+ * padded to whole vectors.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,15 @@
  * apart map to one L1 set, and a transform touching all α² of them would evict its own lines. */
 #define PLANE_SKEW 16
 
+#ifdef __AVX512F__
+#define WV 16 /* channels per transform vector */
+#else
+#define WV 8
+#endif
+typedef float wvec __attribute__((vector_size(WV * 4), aligned(WV * 4)));
+typedef float wvecu __attribute__((vector_size(WV * 4), aligned(4)));
+#define WSPLAT(x) ((wvec){0} + (float)(x))
+
 static float* alloc_floats(size_t n) {
     void* p = NULL;
     if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) return NULL;
@@ -49,20 +59,20 @@ static int chunk_tiles(int xi, int64_t a, int64_t b) {
     return (int)(t < D4J_TILE_M ? D4J_TILE_M : t > CHUNK_MAX ? CHUNK_MAX : t);
 }
 
-/* ---- the 1-D transforms, on 8-channel vectors (o and d may not alias) ---------------------- */
+/* ---- the 1-D transforms, on WV-channel vectors (o and d may not alias) --------------------- */
 
 /* o = Bᵀ d (α values). F(2,3): Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
  * F(4,3): Bᵀ = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
-INLINE void bt(int m, d4j_v8* o, const d4j_v8* d) {
+INLINE void bt(int m, wvec* o, const wvec* d) {
     if (m == 2) {
         o[0] = d[0] - d[2];
         o[1] = d[1] + d[2];
         o[2] = d[2] - d[1];
         o[3] = d[1] - d[3];
     } else {
-        const d4j_v8 four = d4j_v8_splat(4.0f), five = d4j_v8_splat(5.0f), two = d4j_v8_splat(2.0f);
-        d4j_v8 a = d[3] + d[4], b = d[1] + d[2], c = d[4] - d[3], e = d[1] - d[2];
-        d4j_v8 f = d[4] - d[2], h = d[3] - d[1];
+        const wvec four = WSPLAT(4.0f), five = WSPLAT(5.0f), two = WSPLAT(2.0f);
+        wvec a = d[3] + d[4], b = d[1] + d[2], c = d[4] - d[3], e = d[1] - d[2];
+        wvec f = d[4] - d[2], h = d[3] - d[1];
         o[0] = four * d[0] - five * d[2] + d[4];
         o[1] = a - four * b;
         o[2] = c + four * e;
@@ -74,13 +84,13 @@ INLINE void bt(int m, d4j_v8* o, const d4j_v8* d) {
 
 /* o = Aᵀ d (α values to m). F(2,3): Aᵀ = [1 1 1 0; 0 1 -1 -1].
  * F(4,3): Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
-INLINE void at(int m, d4j_v8* o, const d4j_v8* d) {
+INLINE void at(int m, wvec* o, const wvec* d) {
     if (m == 2) {
         o[0] = d[0] + d[1] + d[2];
         o[1] = d[1] - d[2] - d[3];
     } else {
-        const d4j_v8 two = d4j_v8_splat(2.0f), four = d4j_v8_splat(4.0f), eight = d4j_v8_splat(8.0f);
-        d4j_v8 p = d[1] + d[2], q = d[1] - d[2], r = d[3] + d[4], s = d[3] - d[4];
+        const wvec two = WSPLAT(2.0f), four = WSPLAT(4.0f), eight = WSPLAT(8.0f);
+        wvec p = d[1] + d[2], q = d[1] - d[2], r = d[3] + d[4], s = d[3] - d[4];
         o[0] = d[0] + p + r;
         o[1] = q + two * s;
         o[2] = p + four * r;
@@ -89,15 +99,15 @@ INLINE void at(int m, d4j_v8* o, const d4j_v8* d) {
 }
 
 /* o = A d (m values to α), A = (Aᵀ)ᵀ: the weight gradient's transform of dY. */
-INLINE void a_(int m, d4j_v8* o, const d4j_v8* d) {
+INLINE void a_(int m, wvec* o, const wvec* d) {
     if (m == 2) {
         o[0] = d[0];
         o[1] = d[0] + d[1];
         o[2] = d[0] - d[1];
         o[3] = -d[1];
     } else {
-        const d4j_v8 two = d4j_v8_splat(2.0f), four = d4j_v8_splat(4.0f), eight = d4j_v8_splat(8.0f);
-        d4j_v8 ev = d[0] + d[2], od = d[1] + d[3], ev4 = d[0] + four * d[2], od4 = two * d[1] + eight * d[3];
+        const wvec two = WSPLAT(2.0f), four = WSPLAT(4.0f), eight = WSPLAT(8.0f);
+        wvec ev = d[0] + d[2], od = d[1] + d[3], ev4 = d[0] + four * d[2], od4 = two * d[1] + eight * d[3];
         o[0] = d[0];
         o[1] = ev + od;
         o[2] = ev - od;
@@ -107,20 +117,20 @@ INLINE void a_(int m, d4j_v8* o, const d4j_v8* d) {
     }
 }
 
-/* o = G g (3 values to α), on 8 lanes (8 output channels; reciprocals instead of divisions).
+/* o = G g (3 values to α), on WV lanes (output channels; reciprocals instead of divisions).
  * F(2,3): G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1].
  * F(4,3): G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1]. */
-INLINE void g_(int m, d4j_v8* o, d4j_v8 g0, d4j_v8 g1, d4j_v8 g2) {
+INLINE void g_(int m, wvec* o, wvec g0, wvec g1, wvec g2) {
     if (m == 2) {
-        const d4j_v8 half = d4j_v8_splat(0.5f);
+        const wvec half = WSPLAT(0.5f);
         o[0] = g0;
         o[1] = half * (g0 + g1 + g2);
         o[2] = half * (g0 - g1 + g2);
         o[3] = g2;
     } else {
-        const d4j_v8 q = d4j_v8_splat(0.25f), s6 = d4j_v8_splat(1.0f / 6), s12 = d4j_v8_splat(1.0f / 12),
-                     s24 = d4j_v8_splat(1.0f / 24);
-        d4j_v8 ev = g0 * s24 + g2 * s6, od = g1 * s12;
+        const wvec q = WSPLAT(0.25f), s6 = WSPLAT(1.0f / 6), s12 = WSPLAT(1.0f / 12),
+                     s24 = WSPLAT(1.0f / 24);
+        wvec ev = g0 * s24 + g2 * s6, od = g1 * s12;
         o[0] = g0 * q;
         o[1] = -(g0 + g1 + g2) * s6;
         o[2] = -(g0 - g1 + g2) * s6;
@@ -130,17 +140,17 @@ INLINE void g_(int m, d4j_v8* o, d4j_v8 g0, d4j_v8 g1, d4j_v8 g2) {
     }
 }
 
-/* o = Gᵀ d (α values to 3), on 8 lanes (8 channel pairs): the weight gradient's last transform. */
-INLINE void gt(int m, d4j_v8* o, const d4j_v8* d) {
+/* o = Gᵀ d (α values to 3), on WV lanes (channel pairs): the weight gradient's last transform. */
+INLINE void gt(int m, wvec* o, const wvec* d) {
     if (m == 2) {
-        const d4j_v8 half = d4j_v8_splat(0.5f);
+        const wvec half = WSPLAT(0.5f);
         o[0] = d[0] + half * (d[1] + d[2]);
         o[1] = half * (d[1] - d[2]);
         o[2] = half * (d[1] + d[2]) + d[3];
     } else {
-        const d4j_v8 q = d4j_v8_splat(0.25f), s6 = d4j_v8_splat(1.0f / 6), s12 = d4j_v8_splat(1.0f / 12),
-                     s24 = d4j_v8_splat(1.0f / 24);
-        d4j_v8 p = d[1] + d[2], n = d[2] - d[1], r = d[3] + d[4], s = d[3] - d[4];
+        const wvec q = WSPLAT(0.25f), s6 = WSPLAT(1.0f / 6), s12 = WSPLAT(1.0f / 12),
+                     s24 = WSPLAT(1.0f / 24);
+        wvec p = d[1] + d[2], n = d[2] - d[1], r = d[3] + d[4], s = d[3] - d[4];
         o[0] = d[0] * q - p * s6 + r * s24;
         o[1] = n * s6 + s * s12;
         o[2] = (r - p) * s6 + d[5];
@@ -149,14 +159,14 @@ INLINE void gt(int m, d4j_v8* o, const d4j_v8* d) {
 
 /* ---- tiles --------------------------------------------------------------------------------- */
 
-/* *v = 8 channels of pixel p from c0 (zero past c, all zero for a padding pixel p == NULL) */
-INLINE void load8(d4j_v8* v, const float* p, int64_t c0, int64_t c) {
-    if (p && c0 + 8 <= c) {
-        *v = *(const d4j_v8u*)(p + c0);
+/* *v = WV channels of pixel p from c0 (zero past c, all zero for a padding pixel p == NULL) */
+INLINE void loadw(wvec* v, const float* p, int64_t c0, int64_t c) {
+    if (p && c0 + WV <= c) {
+        *v = *(const wvecu*)(p + c0);
     } else {
-        float t[8] __attribute__((aligned(32))) = {0};
+        float t[WV] __attribute__((aligned(WV * 4))) = {0};
         if (p) memcpy(t, p + c0, (size_t)(c - c0) * sizeof(float));
-        *v = *(const d4j_v8*)t;
+        *v = *(const wvec*)t;
     }
 }
 
@@ -176,40 +186,40 @@ INLINE void input_transform(int m, float* v, int64_t vs, const float* const* px,
     const int al = m + 2;
     int inside = 1;
     for (int i = 0; i < al * al; i++) inside &= px[i] != NULL;
-    for (int64_t c0 = 0; c0 < cin; c0 += 8) {
-        d4j_v8 d[AMAX][AMAX], r[AMAX][AMAX], col[AMAX], o[AMAX];
+    for (int64_t c0 = 0; c0 < cin; c0 += WV) {
+        wvec d[AMAX][AMAX], r[AMAX][AMAX], col[AMAX], o[AMAX];
         for (int i = 0; i < al * al; i++) {
-            if (inside && c0 + 8 <= cin) d[i % al][i / al] = *(const d4j_v8u*)(px[i] + c0); /* d[col][row] */
-            else load8(&d[i % al][i / al], px[i], c0, cin);
+            if (inside && c0 + WV <= cin) d[i % al][i / al] = *(const wvecu*)(px[i] + c0); /* d[col][row] */
+            else loadw(&d[i % al][i / al], px[i], c0, cin);
         }
         for (int j = 0; j < al; j++) bt(m, r[j], d[j]); /* r[j] = Bᵀ (column j of d) */
         for (int i = 0; i < al; i++) {                  /* row i of (Bᵀ d) B */
             for (int j = 0; j < al; j++) col[j] = r[j][i];
             bt(m, o, col);
-            for (int j = 0; j < al; j++) *(d4j_v8u*)(v + (i * al + j) * vs + c0) = o[j];
+            for (int j = 0; j < al; j++) *(wvecu*)(v + (i * al + j) * vs + c0) = o[j];
         }
     }
 }
 
 /* *v = lanes c0.. of a row of c floats (zero past c) */
-INLINE void load8_row(d4j_v8* v, const float* row, int64_t c0, int64_t c) {
-    if (c0 + 8 <= c) *v = *(const d4j_v8u*)(row + c0);
-    else if (c0 >= c) *v = d4j_v8_splat(0.0f);
-    else load8(v, row, c0, c);
+INLINE void loadw_row(wvec* v, const float* row, int64_t c0, int64_t c) {
+    if (c0 + WV <= c) *v = *(const wvecu*)(row + c0);
+    else if (c0 >= c) *v = WSPLAT(0.0f);
+    else loadw(v, row, c0, c);
 }
 
-/* Row ki of the packed weights (see pack_weights), 8 output channels at a time; inlined with a
+/* Row ki of the packed weights (see pack_weights), WV output channels at a time; inlined with a
  * literal m so the transforms unroll. */
 INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t kin, int64_t kout) {
     const int al = m + 2, xi = al * al;
     const int64_t panels = ceil_div(kout, 16);
-    for (int64_t h = 0; h < 2 * panels; h++) {
-        d4j_v8 g[9], r[3][AMAX], u[AMAX][AMAX];
-        for (int tap = 0; tap < 9; tap++) load8_row(&g[tap], src + (tap * kin + ki) * kout, h * 8, kout);
+    for (int64_t h = 0; h < panels * 16 / WV; h++) { /* WV-channel parts of the panels */
+        wvec g[9], r[3][AMAX], u[AMAX][AMAX];
+        for (int tap = 0; tap < 9; tap++) loadw_row(&g[tap], src + (tap * kin + ki) * kout, h * WV, kout);
         for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]);     /* r[b][i] = (G g)[i][b] */
         for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
         for (int p = 0; p < xi; p++)
-            *(d4j_v8*)(packed + ((p * panels + h / 2) * kin + ki) * 16 + (h % 2) * 8) = u[p / al][p % al];
+            *(wvec*)(packed + ((p * panels + h * WV / 16) * kin + ki) * 16 + h * WV % 16) = u[p / al][p % al];
     }
 }
 
@@ -217,7 +227,7 @@ INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t
  * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout), U = G g Gᵀ, the B operand of
  * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
  * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki], first
- * copied into that [a][b][ki][ko] order so both read 8 output channels per load. Rows ki are split
+ * copied into that [a][b][ki][ko] order so both read WV output channels per load. Rows ki are split
  * over the threads; every packed float is written.
  */
 static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64_t cout, int flipped) {
@@ -249,24 +259,24 @@ static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64
 /* The forward on an abstract geometry: y (n, ho, wo, cout) = x (n, h, w, cin) ⋆ packed weights + bias. */
 typedef struct { int64_t n, h, w, cin, ho, wo, cout; int pad; } wino_geom;
 
-/* Y = Aᵀ M A (+ bias) for 8 channels from co of one tile, stored at the output pixels
+/* Y = Aᵀ M A (+ bias) for WV channels from co of one tile, stored at the output pixels
  * (oh0.., ow0..) inside the image. mp points at M[ξ = 0][tile][co], ξ stride ms. */
 INLINE void output_transform(int m, float* y, const wino_geom* g, int64_t n, int64_t oh0, int64_t ow0,
-                             const float* mp, int64_t ms, const float* bias8, int64_t co) {
+                             const float* mp, int64_t ms, const float* biasv, int64_t co) {
     const int al = m + 2;
-    d4j_v8 mv[AMAX][AMAX], t[AMAX][4], row[AMAX], out[4];
-    for (int p = 0; p < al * al; p++) mv[p % al][p / al] = *(const d4j_v8u*)(mp + p * ms); /* mv[col][row] */
+    wvec mv[AMAX][AMAX], t[AMAX][4], row[AMAX], out[4];
+    for (int p = 0; p < al * al; p++) mv[p % al][p / al] = *(const wvecu*)(mp + p * ms); /* mv[col][row] */
     for (int j = 0; j < al; j++) at(m, t[j], mv[j]);                                       /* t[j] = Aᵀ col j */
-    d4j_v8 b = *(const d4j_v8u*)bias8;
-    int64_t lanes = min64(8, g->cout - co);
+    wvec b = *(const wvecu*)biasv;
+    int64_t lanes = min64(WV, g->cout - co);
     for (int i = 0; i < m; i++) {
         if (oh0 + i >= g->ho) break;
         for (int j = 0; j < al; j++) row[j] = t[j][i];
         at(m, out, row); /* row i of (Aᵀ M) A */
         for (int j = 0; j < m && ow0 + j < g->wo; j++) {
             float* dst = y + ((n * g->ho + oh0 + i) * g->wo + ow0 + j) * g->cout + co;
-            d4j_v8 val = out[j] + b;
-            if (lanes == 8) *(d4j_v8u*)dst = val;
+            wvec val = out[j] + b;
+            if (lanes == WV) *(wvecu*)dst = val;
             else memcpy(dst, &val, (size_t)lanes * sizeof(float));
         }
     }
@@ -314,7 +324,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
         }
     for (int t = 0; t < cnt; t++) {
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
-        for (int64_t co = 0; co < g->cout; co += 8)
+        for (int64_t co = 0; co < g->cout; co += WV)
             output_transform(m, j->y, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, j->mplane, j->bias16 + co,
                              co);
     }
@@ -322,7 +332,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
 
 static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias, const wino_geom* g) {
     const int xi = (m + 2) * (m + 2);
-    fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, 8) * 8,
+    fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, WV) * WV,
                  ceil_div(g->cout, 16), 0, 0, 0, 0};
     j.tiles = g->n * j.th * j.tw;
     j.ms = j.panels * 16;
@@ -384,54 +394,54 @@ int D4J_CPU(conv2d_winograd_backward_data)(float* dx, const float* dy, const flo
 
 /* ---- backward weights ---------------------------------------------------------------------- */
 
-/* e[ξ · es] = (A dY Aᵀ)[ξ] for 8 channels from co of the m×m dy tile at (oh0, ow0), zero outside
+/* e[ξ · es] = (A dY Aᵀ)[ξ] for WV channels from co of the m×m dy tile at (oh0, ow0), zero outside
  * the output; *db += the tile's pixels (the bias gradient: tiles partition the output). */
-INLINE void dy_transform(int m, float* e, int64_t es, d4j_v8* db, const float* dy, const d4j_conv_shape* s,
+INLINE void dy_transform(int m, float* e, int64_t es, wvec* db, const float* dy, const d4j_conv_shape* s,
                          int64_t n, int64_t oh0, int64_t ow0, int64_t co) {
     const int al = m + 2;
-    d4j_v8 d[4][4], r[4][AMAX], col[4], o[AMAX];
+    wvec d[4][4], r[4][AMAX], col[4], o[AMAX];
     for (int i = 0; i < m; i++)
         for (int j = 0; j < m; j++) {
             int inside = oh0 + i < s->ho && ow0 + j < s->wo;
-            load8(&d[j][i], inside ? dy + ((n * s->ho + oh0 + i) * s->wo + ow0 + j) * s->cout : NULL, co, s->cout);
+            loadw(&d[j][i], inside ? dy + ((n * s->ho + oh0 + i) * s->wo + ow0 + j) * s->cout : NULL, co, s->cout);
             *db += d[j][i];
         }
     for (int j = 0; j < m; j++) a_(m, r[j], d[j]); /* r[j] = A (column j of dY) */
     for (int i = 0; i < al; i++) {                 /* row i of (A dY) Aᵀ */
         for (int j = 0; j < m; j++) col[j] = r[j][i];
         a_(m, o, col);
-        for (int j = 0; j < al; j++) *(d4j_v8u*)(e + (i * al + j) * es) = o[j];
+        for (int j = 0; j < al; j++) *(wvecu*)(e + (i * al + j) * es) = o[j];
     }
 }
 
 /* dw[a][b][ci][co] += (Gᵀ dU G)[a][b] for every channel pair, dU[ξ][ci][co] = Σ_t du_t (the
- * threads' partials, du_t = du + t · stride, added in thread order); 8 pairs at a time, split
+ * threads' partials, du_t = du + t · stride, added in thread order); WV pairs at a time, split
  * over the threads. */
 static void weight_grad_transform(int m, float* dw, const float* du, size_t stride, int parts, int64_t cin,
                                   int64_t cout) {
     const int al = m + 2, xi = al * al;
     const int64_t pairs = cin * cout;
 #pragma omp parallel for if (pairs * xi * parts >= D4J_CPU_PARALLEL_MIN)
-    for (int64_t p = 0; p < pairs; p += 8) {
-        d4j_v8 d[AMAX][AMAX], r[AMAX][3], o[3];
+    for (int64_t p = 0; p < pairs; p += WV) {
+        wvec d[AMAX][AMAX], r[AMAX][3], o[3];
         for (int q = 0; q < xi; q++) {
-            d4j_v8 sum, part;
-            load8_row(&sum, du + q * pairs, p, pairs);
+            wvec sum, part;
+            loadw_row(&sum, du + q * pairs, p, pairs);
             for (int t = 1; t < parts; t++) {
-                load8_row(&part, du + t * stride + q * pairs, p, pairs);
+                loadw_row(&part, du + t * stride + q * pairs, p, pairs);
                 sum += part;
             }
             d[q % al][q / al] = sum; /* d[col][row] */
         }
         for (int j = 0; j < al; j++) gt(m, r[j], d[j]); /* r[j][a] = (Gᵀ dU)[a][j] */
-        const int64_t lanes = min64(8, pairs - p);
+        const int64_t lanes = min64(WV, pairs - p);
         for (int a = 0; a < 3; a++) {
-            d4j_v8 row[AMAX];
+            wvec row[AMAX];
             for (int j = 0; j < al; j++) row[j] = r[j][a];
             gt(m, o, row); /* o[b] = ((Gᵀ dU) G)[a][b] */
             for (int b = 0; b < 3; b++) {
                 float* dst = dw + (a * 3 + b) * pairs + p;
-                if (lanes == 8) *(d4j_v8u*)dst += o[b];
+                if (lanes == WV) *(wvecu*)dst += o[b];
                 else for (int64_t l = 0; l < lanes; l++) dst[l] += o[b][l];
             }
         }
@@ -462,10 +472,10 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
         input_transform(m, v + t * cs, j->vplane, px, s->cin);
-        for (int64_t co = 0; co < s->cout; co += 8) {
-            d4j_v8 acc = *(d4j_v8*)(cdb + co);
+        for (int64_t co = 0; co < s->cout; co += WV) {
+            wvec acc = *(wvecu*)(cdb + co);
             dy_transform(m, e + t * es + co, j->eplane, &acc, j->dy, s, n, oh0, ow0, co);
-            *(d4j_v8*)(cdb + co) = acc;
+            *(wvecu*)(cdb + co) = acc;
         }
     }
     for (int64_t co = 0; co < es; co++) db[co] += cdb[co];
@@ -478,13 +488,13 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
 int D4J_CPU(conv2d_winograd_backward_weights)(float* dw, float* dbias, const float* dy, const float* x,
                                                const d4j_conv_shape* s, int m) {
     const int xi = (m + 2) * (m + 2);
-    wgrad_job j = {dy, x, s, ceil_div(s->ho, m), ceil_div(s->wo, m), 0, ceil_div(s->cin, 8) * 8,
-                   ceil_div(s->cout, 8) * 8, 0, 0, 0};
+    wgrad_job j = {dy, x, s, ceil_div(s->ho, m), ceil_div(s->wo, m), 0, ceil_div(s->cin, WV) * WV,
+                   ceil_div(s->cout, WV) * WV, 0, 0, 0};
     j.tiles = s->n * j.th * j.tw;
     j.chunk = chunk_tiles(xi, j.cs, j.es);
     j.vplane = j.chunk * j.cs + PLANE_SKEW;
     j.eplane = j.chunk * j.es + PLANE_SKEW;
-    const int64_t chunks = ceil_div(j.tiles, j.chunk), usize = xi * s->cin * s->cout, upad = ceil_div(usize, 8) * 8;
+    const int64_t chunks = ceil_div(j.tiles, j.chunk), usize = xi * s->cin * s->cout, upad = ceil_div(usize, WV) * WV;
     /* per thread: V[ξ][tile][cs], E[ξ][tile][es], partial dU[ξ][ci][co] (padded to whole vectors),
      * partial dbias[es], a chunk's dbias[es]; every part starts 32-byte aligned */
     const size_t tdata = (size_t)xi * (j.vplane + j.eplane), per_thread = tdata + (size_t)(upad + 2 * j.es);
