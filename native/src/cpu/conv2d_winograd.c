@@ -52,6 +52,9 @@ static float* alloc_floats(size_t n) {
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* Floats between the ξ planes of the packed weights (kin rows of every 16-column panel, skewed) */
+static int64_t packed_plane(int64_t kin, int64_t kout) { return ceil_div(kout, 16) * kin * 16 + PLANE_SKEW; }
+
 /* Tiles per chunk for α² positions and padded row widths a, b: a multiple of the register
  * tile's 6 rows whose α² · tiles · (a + b) floats fit CHUNK_BYTES. */
 static int chunk_tiles(int xi, int64_t a, int64_t b) {
@@ -212,19 +215,20 @@ INLINE void loadw_row(wvec* v, const float* row, int64_t c0, int64_t c) {
  * literal m so the transforms unroll. */
 INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t kin, int64_t kout) {
     const int al = m + 2, xi = al * al;
-    const int64_t panels = ceil_div(kout, 16);
+    const int64_t panels = ceil_div(kout, 16), plane = packed_plane(kin, kout);
     for (int64_t h = 0; h < panels * 16 / WV; h++) { /* WV-channel parts of the panels */
         wvec g[9], r[3][AMAX], u[AMAX][AMAX];
         for (int tap = 0; tap < 9; tap++) loadw_row(&g[tap], src + (tap * kin + ki) * kout, h * WV, kout);
         for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]);     /* r[b][i] = (G g)[i][b] */
         for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
         for (int p = 0; p < xi; p++)
-            *(wvec*)(packed + ((p * panels + h * WV / 16) * kin + ki) * 16 + h * WV % 16) = u[p / al][p % al];
+            *(wvec*)(packed + p * plane + (h * WV / 16 * kin + ki) * 16 + h * WV % 16) = u[p / al][p % al];
     }
 }
 
 /*
- * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout), U = G g Gᵀ, the B operand of
+ * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout; planes ξ packed_plane apart),
+ * U = G g Gᵀ, the B operand of
  * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
  * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki], first
  * copied into that [a][b][ki][ko] order so both read WV output channels per load. Rows ki are split
@@ -287,7 +291,7 @@ typedef struct {
     float* y;
     const float *x, *packed, *bias16;
     const wino_geom* g;
-    int64_t th, tw, tiles, cs, panels, ms, vplane, mplane; /* vplane, mplane: ξ strides of V and M */
+    int64_t th, tw, tiles, cs, panels, ms, vplane, mplane, bplane; /* ξ strides of V, M and packed */
     int chunk;
 } fwd_job;
 
@@ -307,7 +311,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
     /* two panels per tile where two remain (d4j_tile_6x32); M's rows are padded to whole panels */
     for (int p = 0; p < xi; p++)
         for (int64_t pj = 0; pj < j->panels; pj += 2) {
-            const float* bj = j->packed + (p * j->panels + pj) * g->cin * 16;
+            const float* bj = j->packed + p * j->bplane + pj * g->cin * 16;
             const int two = pj + 1 < j->panels;
             for (int t = 0; t < cnt; t += D4J_TILE_M) {
                 int rows = cnt - t < D4J_TILE_M ? cnt - t : D4J_TILE_M;
@@ -333,12 +337,13 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
 static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias, const wino_geom* g) {
     const int xi = (m + 2) * (m + 2);
     fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, WV) * WV,
-                 ceil_div(g->cout, 16), 0, 0, 0, 0};
+                 ceil_div(g->cout, 16), 0, 0, 0, 0, 0};
     j.tiles = g->n * j.th * j.tw;
     j.ms = j.panels * 16;
     j.chunk = chunk_tiles(xi, j.cs, j.ms);
     j.vplane = j.chunk * j.cs + PLANE_SKEW;
     j.mplane = j.chunk * j.ms + PLANE_SKEW;
+    j.bplane = packed_plane(g->cin, g->cout);
     const int64_t chunks = ceil_div(j.tiles, j.chunk);
     const size_t per_thread = (size_t)xi * (j.vplane + j.mplane);
     const int threads = d4j_split_threads(j.tiles * xi * g->cin * g->cout, chunks);
@@ -370,7 +375,7 @@ static int wino_forward(int m, float* y, const float* x, const float* packed, co
 static int forward_m(int m, float* y, const float* x, const float* w, const float* bias, const wino_geom* g,
                      int64_t cin, int64_t cout, int flipped) {
     const int64_t kout = flipped ? cin : cout, kin = flipped ? cout : cin;
-    float* packed = alloc_floats((size_t)((m + 2) * (m + 2) * ceil_div(kout, 16) * kin * 16));
+    float* packed = alloc_floats((size_t)((m + 2) * (m + 2) * packed_plane(kin, kout)));
     if (!packed) return -1;
     int rc = pack_weights(m, packed, w, cin, cout, flipped);
     if (rc == 0) rc = wino_forward(m, y, x, packed, bias, g);
