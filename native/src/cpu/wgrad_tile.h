@@ -68,15 +68,58 @@ static inline void wgrad_tile12(float* dw_tap, int rows, int cols, const wgrad_r
     }
 }
 
-/* dw_tap (Cin × Cout) += the runs' contribution, tile by tile. */
+/*
+ * 8 input channels × 32 output channels, each row two zmm accumulators (two adjacent 16-column
+ * panels): a pixel costs two dy loads and eight broadcasts for sixteen FMAs, where the 12×16
+ * tile needs thirteen loads for twelve. cols2 (1..16) real columns in the second panel.
+ */
+static inline void wgrad_tile8x32(float* dw_tap, int cols2, const wgrad_run* runs, int nruns, int64_t ci, int64_t co,
+                                  int64_t cout, int64_t xs, int64_t ds) {
+    const __mmask16 m2 = (__mmask16)((1u << cols2) - 1u);
+    __m512 l0, l1, l2, l3, l4, l5, l6, l7, h0, h1, h2, h3, h4, h5, h6, h7;
+    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = _mm512_setzero_ps();
+    for (int r = 0; r < nruns; r++) {
+        const float* xq = runs[r].x + ci;
+        const float* dq = runs[r].dy + co;
+        for (int64_t q = 0; q < runs[r].count; q++, xq += xs, dq += ds) {
+            __m512 lo = _mm512_loadu_ps(dq), hi = _mm512_maskz_loadu_ps(m2, dq + 16), v;
+            v = _mm512_set1_ps(xq[0]); l0 = _mm512_fmadd_ps(v, lo, l0); h0 = _mm512_fmadd_ps(v, hi, h0);
+            v = _mm512_set1_ps(xq[1]); l1 = _mm512_fmadd_ps(v, lo, l1); h1 = _mm512_fmadd_ps(v, hi, h1);
+            v = _mm512_set1_ps(xq[2]); l2 = _mm512_fmadd_ps(v, lo, l2); h2 = _mm512_fmadd_ps(v, hi, h2);
+            v = _mm512_set1_ps(xq[3]); l3 = _mm512_fmadd_ps(v, lo, l3); h3 = _mm512_fmadd_ps(v, hi, h3);
+            v = _mm512_set1_ps(xq[4]); l4 = _mm512_fmadd_ps(v, lo, l4); h4 = _mm512_fmadd_ps(v, hi, h4);
+            v = _mm512_set1_ps(xq[5]); l5 = _mm512_fmadd_ps(v, lo, l5); h5 = _mm512_fmadd_ps(v, hi, h5);
+            v = _mm512_set1_ps(xq[6]); l6 = _mm512_fmadd_ps(v, lo, l6); h6 = _mm512_fmadd_ps(v, hi, h6);
+            v = _mm512_set1_ps(xq[7]); l7 = _mm512_fmadd_ps(v, lo, l7); h7 = _mm512_fmadd_ps(v, hi, h7);
+        }
+    }
+    __m512 lo[8] = {l0, l1, l2, l3, l4, l5, l6, l7}, hi[8] = {h0, h1, h2, h3, h4, h5, h6, h7};
+    for (int i = 0; i < 8; i++) {
+        float* a = dw_tap + (ci + i) * cout + co;
+        _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), lo[i]));
+        _mm512_mask_storeu_ps(a + 16, m2, _mm512_add_ps(_mm512_maskz_loadu_ps(m2, a + 16), hi[i]));
+    }
+}
+
+/* dw_tap (Cin × Cout) += the runs' contribution, tile by tile: 8×32 tiles where two panels and 8
+ * rows remain, 12×16 tiles for the rest. */
 static inline void wgrad_runs(float* dw_tap, const wgrad_run* runs, int nruns, int64_t cin, int64_t cout, int64_t xs,
                               int64_t ds) {
     if (nruns == 0) return;
-    for (int64_t co = 0; co < cout; co += 16) {
-        int cols = (int)(cout - co < 16 ? cout - co : 16);
-        for (int64_t ci = 0; ci < cin; ci += 12)
-            wgrad_tile12(dw_tap, (int)(cin - ci < 12 ? cin - ci : 12), cols, runs, nruns, ci, co, cout, xs, ds);
+    int64_t co = 0;
+    for (; co + 16 < cout; co += 32) {
+        int cols2 = (int)(cout - co - 16 < 16 ? cout - co - 16 : 16);
+        int64_t ci = 0;
+        for (; ci + 8 <= cin; ci += 8) wgrad_tile8x32(dw_tap, cols2, runs, nruns, ci, co, cout, xs, ds);
+        if (ci < cin) {
+            wgrad_tile12(dw_tap, (int)(cin - ci), 16, runs, nruns, ci, co, cout, xs, ds);
+            wgrad_tile12(dw_tap, (int)(cin - ci), cols2, runs, nruns, ci, co + 16, cout, xs, ds);
+        }
     }
+    if (co < cout)
+        for (int64_t ci = 0; ci < cin; ci += 12)
+            wgrad_tile12(dw_tap, (int)(cin - ci < 12 ? cin - ci : 12), (int)(cout - co), runs, nruns, ci, co, cout,
+                         xs, ds);
 }
 #else
 /*
