@@ -1,19 +1,22 @@
 /*
  * groupnorm.c — GroupNorm (Wu & He, 2018) with optional fused SiLU on the CPU,
  * channels last. Every loop over channels vectorizes; SiLU and σ run 8 lanes at a
- * time (sigmoid_vec.h) in the AVX2/AVX-512 builds.
+ * time (sigmoid_vec.h) in the AVX2 build, 16 in the AVX-512 build, where the chunk
+ * sums of forward step 1 and backward step 1 also stay in registers over the chunk.
  *   forward  1. per run of CHUNK pixels and channel: mean and M2 of the chunk (two
  *               passes over L1-resident data)  2. per (n, g): Chan et al.'s merge of
  *               those in float64 -> mean, rstd = 1/sqrt(var + eps) (biased var)
  *               3. y = x·scale_c + shift_c, then z·σ(z) when fused
  *            With enough samples each thread runs 1–3 on whole samples (the sample
- *            stays in its L2 between 1 and 3: x is read from memory once); with
+ *            stays in its L2 between 1 and 3: x is read from memory once, and step 3
+ *            prefetches the thread's next sample); with
  *            fewer (batch 1) every pass splits into (sample, chunk) items instead.
  *   backward 1. per item and channel: Σu and Σu·x̂ with u = dy (·SiLU'(z))
  *            2. per n: dβ += Σu, dγ += Σu·x̂; per (n, g): A = Σγu, B = Σγu·x̂
  *            3. dx = rstd·(γu − A/M − x̂·B/M), M = HW·C/G
  *            With SiLU, step 1 parks u in dx (which may alias neither dy nor x) and
- *            step 3 reads it back instead of evaluating σ a second time.
+ *            step 3 reads it back instead of evaluating σ a second time. Like the
+ *            forward, a thread runs 1–3 on whole samples where they spread evenly.
  * Why the statistics are stable: within a chunk the squared deviations are
  * taken from the chunk's own mean (the second pass reads L1/L2, not memory),
  * so no E[x²] − E[x]² cancellation; Chan's merge of (count, mean, M2) is exact
@@ -259,6 +262,176 @@ int D4J_CPU(groupnorm_forward)(float* y, float* mean, float* rstd, const float* 
     return forward_per_chunk(y, mean, rstd, x, gamma, beta, s, eps, silu, par);
 }
 
+/* What every part of a backward reads: the item (sample, CHUNK pixels) split of the forward's
+ * per-chunk schedule, per-channel mean and rstd of each sample's groups, the per-item sums. */
+typedef struct {
+    float* dx;
+    const float *dy, *x, *gamma, *beta, *xm, *xr;
+    float *sums, *ab;
+    int64_t n, hw, c, g, cg, chunks;
+    int silu;
+} gn_bwd;
+
+#ifdef D4J_HAVE_SIGMOID16
+/* Step 1 with SiLU for channels c0 .. c0 + 16·nb (nb <= 4, a literal where inlined) of np pixels
+ * from x0, d0 (u stored from u0): the sums stay in zmm registers over the pixels; per lane the
+ * same operations in the same order as the 8-lane loop, so the same bits. */
+static inline __attribute__((always_inline)) void silu_sums_block(int nb, float* su, float* sux, float* u0,
+                                                                  const float* x0, const float* d0, int64_t np,
+                                                                  int64_t c, int64_t c0, const float* mu,
+                                                                  const float* rs, const float* ga, const float* be) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 s[4], t[4];
+    for (int k = 0; k < nb; k++) s[k] = t[k] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++)
+        for (int k = 0; k < nb; k++) {
+            int64_t ch = c0 + 16 * k, o = p * c + ch;
+            __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x0 + o), _mm512_loadu_ps(mu + ch)),
+                                        _mm512_loadu_ps(rs + ch));
+            __m512 z = _mm512_fmadd_ps(xhat, _mm512_loadu_ps(ga + ch), _mm512_loadu_ps(be + ch));
+            __m512 sg = d4j_sigmoid16(z);
+            __m512 u = _mm512_mul_ps(_mm512_loadu_ps(d0 + o),
+                                     _mm512_mul_ps(sg, _mm512_fmadd_ps(z, _mm512_sub_ps(one, sg), one)));
+            _mm512_storeu_ps(u0 + o, u);
+            s[k] = _mm512_add_ps(s[k], u);
+            t[k] = _mm512_fmadd_ps(u, xhat, t[k]);
+        }
+    for (int k = 0; k < nb; k++) {
+        _mm512_storeu_ps(su + c0 + 16 * k, s[k]);
+        _mm512_storeu_ps(sux + c0 + 16 * k, t[k]);
+    }
+}
+#endif
+
+/* Step 1 for item it: Σu and Σu·x̂ per channel into sums[it]; u parked in dx with SiLU. */
+static void bwd_item_sums(const gn_bwd* j, int64_t it) {
+    const int64_t hw = j->hw, c = j->c, chunks = j->chunks;
+    const int silu = j->silu;
+    const float *x = j->x, *dy = j->dy;
+    float* dx = j->dx;
+    int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
+    const float* restrict mu = j->xm + b * c;
+    const float* restrict rs = j->xr + b * c;
+    const float* restrict ga = j->gamma;
+    const float* restrict be = j->beta;
+    float su[4096], sux[4096]; /* this item's per-channel sums (C <= 4096) */
+    int64_t done = 0; /* channels [0, done) summed by whole 16-lane blocks */
+#ifdef D4J_HAVE_SIGMOID16
+    const int64_t o0 = (b * hw + p0) * c;
+    while (silu && c - done >= 16) {
+        int nb = (c - done) / 16 < 4 ? (int)((c - done) / 16) : 4;
+        switch (nb) {
+        case 1: silu_sums_block(1, su, sux, dx + o0, x + o0, dy + o0, p1 - p0, c, done, mu, rs, ga, be); break;
+        case 2: silu_sums_block(2, su, sux, dx + o0, x + o0, dy + o0, p1 - p0, c, done, mu, rs, ga, be); break;
+        case 3: silu_sums_block(3, su, sux, dx + o0, x + o0, dy + o0, p1 - p0, c, done, mu, rs, ga, be); break;
+        default: silu_sums_block(4, su, sux, dx + o0, x + o0, dy + o0, p1 - p0, c, done, mu, rs, ga, be); break;
+        }
+        done += 16 * nb;
+    }
+#endif
+    for (int64_t ch = done; ch < c; ch++) su[ch] = 0.0f, sux[ch] = 0.0f;
+    for (int64_t p = p0; p < p1 && done < c; p++) {
+        const float* restrict xp = x + (b * hw + p) * c;
+        const float* restrict dp = dy + (b * hw + p) * c;
+        if (silu) {
+            float* restrict up = dx + (b * hw + p) * c; /* u parked in dx for step 3 */
+            int64_t ch = done;
+#ifdef D4J_HAVE_SIGMOID8
+            for (; ch + 8 <= c; ch += 8) {
+                __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
+                _mm256_storeu_ps(up + ch, u);
+                _mm256_storeu_ps(su + ch, _mm256_add_ps(_mm256_loadu_ps(su + ch), u));
+                _mm256_storeu_ps(sux + ch, _mm256_fmadd_ps(u, xhat, _mm256_loadu_ps(sux + ch)));
+            }
+#endif
+            for (; ch < c; ch++) {
+                float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
+                float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
+                up[ch] = u;
+                su[ch] += u;
+                sux[ch] = fmaf(u, xhat, sux[ch]);
+            }
+        } else
+            for (int64_t ch = done; ch < c; ch++) {
+                float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
+                su[ch] += dp[ch];
+                sux[ch] = fmaf(dp[ch], xhat, sux[ch]);
+            }
+    }
+    float* out = j->sums + it * c * 2;
+    for (int64_t ch = 0; ch < c; ch++) {
+        out[ch] = su[ch];
+        out[c + ch] = sux[ch];
+    }
+}
+
+/* Step 2 for sample b: A/M and B/M per group from its items' sums (float64, chunks in order). */
+static void bwd_sample_ab(const gn_bwd* j, int64_t b) {
+    const int64_t c = j->c, cg = j->cg, chunks = j->chunks;
+    for (int64_t grp = 0; grp < j->g; grp++) {
+        double a = 0, bsum = 0;
+        for (int64_t ch = grp * cg; ch < (grp + 1) * cg; ch++) {
+            double su = 0, sux = 0;
+            for (int64_t k = 0; k < chunks; k++) {
+                su += j->sums[(b * chunks + k) * c * 2 + ch];
+                sux += j->sums[(b * chunks + k) * c * 2 + c + ch];
+            }
+            a += j->gamma[ch] * su;
+            bsum += j->gamma[ch] * sux;
+        }
+        double m = (double)(j->hw * cg);
+        j->ab[(b * j->g + grp) * 2] = (float)(a / m);
+        j->ab[(b * j->g + grp) * 2 + 1] = (float)(bsum / m);
+    }
+}
+
+/* Step 3 for item it: dx = rstd·(γu − A/M − x̂·B/M). */
+static void bwd_item_dx(const gn_bwd* j, int64_t it) {
+    const int64_t hw = j->hw, c = j->c, g = j->g, cg = j->cg, chunks = j->chunks;
+    const int silu = j->silu;
+    const float *x = j->x, *dy = j->dy, *ab = j->ab;
+    float* dx = j->dx;
+    int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
+    const float* restrict mu = j->xm + b * c;
+    const float* restrict rs = j->xr + b * c;
+    const float* restrict ga = j->gamma;
+    float am[4096], bm[4096]; /* per-channel A/M, B/M of the channel's group (C <= 4096) */
+    for (int64_t ch = 0; ch < c; ch++) {
+        am[ch] = ab[(b * g + ch / cg) * 2];
+        bm[ch] = ab[(b * g + ch / cg) * 2 + 1];
+    }
+    for (int64_t p = p0; p < p1; p++) {
+        const float* restrict xp = x + (b * hw + p) * c;
+        const float* restrict dp = dy + (b * hw + p) * c;
+        float* restrict dxp = dx + (b * hw + p) * c;
+        if (silu) { /* u = dy·SiLU'(z) from step 1, read back from dx and overwritten */
+            int64_t ch = 0;
+#ifdef D4J_HAVE_SIGMOID8
+            for (; ch + 8 <= c; ch += 8) {
+                __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xp + ch), _mm256_loadu_ps(mu + ch)),
+                                            _mm256_loadu_ps(rs + ch));
+                __m256 u = _mm256_loadu_ps(dxp + ch);
+                __m256 inner = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(ga + ch), u),
+                                                           _mm256_loadu_ps(am + ch)),
+                                             _mm256_mul_ps(xhat, _mm256_loadu_ps(bm + ch)));
+                _mm256_storeu_ps(dxp + ch, _mm256_mul_ps(_mm256_loadu_ps(rs + ch), inner));
+            }
+#endif
+            for (; ch < c; ch++) {
+                float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
+                float u = dxp[ch];
+                float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], u), am[ch]), D4J_MUL(xhat, bm[ch]));
+                dxp[ch] = D4J_MUL(rs[ch], inner);
+            }
+        } else
+            for (int64_t ch = 0; ch < c; ch++) {
+                float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
+                float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], dp[ch]), am[ch]), D4J_MUL(xhat, bm[ch]));
+                dxp[ch] = D4J_MUL(rs[ch], inner);
+            }
+    }
+}
+
 int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                                 const float* mean, const float* rstd, const float* gamma, const float* beta,
                                 const d4j_gn_shape* s, int silu) {
@@ -270,118 +443,40 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
     float* xr = xm + n * c;           /* (N, C): per-channel rstd */
     float* ab = xr + n * c;           /* (N, G): A/M and B/M */
     const int par = n * hw * c >= D4J_CPU_PARALLEL_MIN;
+    const int threads = par ? omp_get_max_threads() : 1;
     for (int64_t b = 0; b < n; b++)
         for (int64_t ch = 0; ch < c; ch++) {
             xm[b * c + ch] = mean[b * g + ch / cg];
             xr[b * c + ch] = rstd[b * g + ch / cg];
         }
-
+    const gn_bwd j = {dx, dy, x, gamma, beta, xm, xr, sums, ab, n, hw, c, g, cg, chunks, silu};
+    if (n % threads == 0 || n >= 4 * (int64_t)threads) {
+        /* per sample, as the forward: steps 1–3 of a sample on one thread, so its x, dy and u are
+         * still in that core's L2 when step 3 reads them again */
 #pragma omp parallel for schedule(static) if (par)
-    for (int64_t it = 0; it < items; it++) {
-        int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-        float su[4096], sux[4096]; /* this item's per-channel sums (C <= 4096) */
-        const float* restrict mu = xm + b * c;
-        const float* restrict rs = xr + b * c;
-        const float* restrict ga = gamma;
-        const float* restrict be = beta;
-        for (int64_t ch = 0; ch < c; ch++) su[ch] = 0.0f, sux[ch] = 0.0f;
-        for (int64_t p = p0; p < p1; p++) {
-            const float* restrict xp = x + (b * hw + p) * c;
-            const float* restrict dp = dy + (b * hw + p) * c;
-            if (silu) {
-                float* restrict up = dx + (b * hw + p) * c; /* u parked in dx for step 3 */
-                int64_t ch = 0;
-#ifdef D4J_HAVE_SIGMOID8
-                for (; ch + 8 <= c; ch += 8) {
-                    __m256 xhat, u = dsilu_grad8(&xhat, xp, dp, mu, rs, ga, be, ch);
-                    _mm256_storeu_ps(up + ch, u);
-                    _mm256_storeu_ps(su + ch, _mm256_add_ps(_mm256_loadu_ps(su + ch), u));
-                    _mm256_storeu_ps(sux + ch, _mm256_fmadd_ps(u, xhat, _mm256_loadu_ps(sux + ch)));
-                }
-#endif
-                for (; ch < c; ch++) {
-                    float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
-                    float u = D4J_MUL(dp[ch], dsilu(fmaf(xhat, ga[ch], be[ch])));
-                    up[ch] = u;
-                    su[ch] += u;
-                    sux[ch] = fmaf(u, xhat, sux[ch]);
-                }
-            } else
-                for (int64_t ch = 0; ch < c; ch++) {
-                    float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
-                    su[ch] += dp[ch];
-                    sux[ch] = fmaf(dp[ch], xhat, sux[ch]);
-                }
+        for (int64_t b = 0; b < n; b++) {
+            for (int64_t k = 0; k < chunks; k++) bwd_item_sums(&j, b * chunks + k);
+            bwd_sample_ab(&j, b);
+            for (int64_t k = 0; k < chunks; k++) bwd_item_dx(&j, b * chunks + k);
         }
-        float* out = sums + it * c * 2;
-        for (int64_t ch = 0; ch < c; ch++) {
-            out[ch] = su[ch];
-            out[c + ch] = sux[ch];
-        }
+    } else {
+#pragma omp parallel for schedule(static) if (par)
+        for (int64_t it = 0; it < items; it++) bwd_item_sums(&j, it);
+        for (int64_t b = 0; b < n; b++) bwd_sample_ab(&j, b);
+#pragma omp parallel for schedule(static) if (par)
+        for (int64_t it = 0; it < items; it++) bwd_item_dx(&j, it);
     }
-
-    for (int64_t b = 0; b < n; b++) {
-        for (int64_t grp = 0; grp < g; grp++) {
-            double a = 0, bsum = 0;
-            for (int64_t ch = grp * cg; ch < (grp + 1) * cg; ch++) {
-                double su = 0, sux = 0;
-                for (int64_t k = 0; k < chunks; k++) {
-                    su += sums[(b * chunks + k) * c * 2 + ch];
-                    sux += sums[(b * chunks + k) * c * 2 + c + ch];
-                }
-                dbeta[ch] += (float)su;
-                dgamma[ch] += (float)sux;
-                a += gamma[ch] * su;
-                bsum += gamma[ch] * sux;
+    /* dβ, dγ: every sample's sums in sample order, whichever schedule ran */
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t ch = 0; ch < c; ch++) {
+            double su = 0, sux = 0;
+            for (int64_t k = 0; k < chunks; k++) {
+                su += sums[(b * chunks + k) * c * 2 + ch];
+                sux += sums[(b * chunks + k) * c * 2 + c + ch];
             }
-            double m = (double)(hw * cg);
-            ab[(b * g + grp) * 2] = (float)(a / m);
-            ab[(b * g + grp) * 2 + 1] = (float)(bsum / m);
+            dbeta[ch] += (float)su;
+            dgamma[ch] += (float)sux;
         }
-    }
-
-#pragma omp parallel for schedule(static) if (par)
-    for (int64_t it = 0; it < items; it++) {
-        int64_t b = it / chunks, p0 = (it % chunks) * CHUNK, p1 = p0 + CHUNK < hw ? p0 + CHUNK : hw;
-        const float* restrict mu = xm + b * c;
-        const float* restrict rs = xr + b * c;
-        const float* restrict ga = gamma;
-        float am[4096], bm[4096]; /* per-channel A/M, B/M of the channel's group (C <= 4096) */
-        for (int64_t ch = 0; ch < c; ch++) {
-            am[ch] = ab[(b * g + ch / cg) * 2];
-            bm[ch] = ab[(b * g + ch / cg) * 2 + 1];
-        }
-        for (int64_t p = p0; p < p1; p++) {
-            const float* restrict xp = x + (b * hw + p) * c;
-            const float* restrict dp = dy + (b * hw + p) * c;
-            float* restrict dxp = dx + (b * hw + p) * c;
-            if (silu) { /* u = dy·SiLU'(z) from step 1, read back from dx and overwritten */
-                int64_t ch = 0;
-#ifdef D4J_HAVE_SIGMOID8
-                for (; ch + 8 <= c; ch += 8) {
-                    __m256 xhat = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xp + ch), _mm256_loadu_ps(mu + ch)),
-                                                _mm256_loadu_ps(rs + ch));
-                    __m256 u = _mm256_loadu_ps(dxp + ch);
-                    __m256 inner = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(ga + ch), u),
-                                                               _mm256_loadu_ps(am + ch)),
-                                                 _mm256_mul_ps(xhat, _mm256_loadu_ps(bm + ch)));
-                    _mm256_storeu_ps(dxp + ch, _mm256_mul_ps(_mm256_loadu_ps(rs + ch), inner));
-                }
-#endif
-                for (; ch < c; ch++) {
-                    float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
-                    float u = dxp[ch];
-                    float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], u), am[ch]), D4J_MUL(xhat, bm[ch]));
-                    dxp[ch] = D4J_MUL(rs[ch], inner);
-                }
-            } else
-                for (int64_t ch = 0; ch < c; ch++) {
-                    float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
-                    float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], dp[ch]), am[ch]), D4J_MUL(xhat, bm[ch]));
-                    dxp[ch] = D4J_MUL(rs[ch], inner);
-                }
-        }
-    }
     free(sums);
     return 0;
 }

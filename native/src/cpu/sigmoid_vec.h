@@ -1,6 +1,6 @@
 /*
  * sigmoid_vec.h — σ(z) and SiLU(z) = z·σ(z) on 8 floats at a time, for the AVX2 (and AVX-512)
- * CPU builds, and SiLU on 16 in the AVX-512 build; the generic build keeps the scalar
+ * CPU builds, and on 16 in the AVX-512 build; the generic build keeps the scalar
  * d4j_sigmoidf of core/expf.h.
  *
  * Why not the scalar form vectorized by the compiler: the compiled d4j_sigmoidf is one long
@@ -62,6 +62,9 @@ D4J_ONE_PLUS_EXP_NEG(__m512, _mm512, 512, d4j_one_plus_exp_neg16)
 
 /* SiLU on 16 lanes (AVX-512 build): half the instructions per float of d4j_silu8, same bits */
 static inline __m512 d4j_silu16(__m512 z) { return _mm512_div_ps(z, d4j_one_plus_exp_neg16(z)); }
+
+/* σ on 16 lanes, same bits as d4j_sigmoid8 */
+static inline __m512 d4j_sigmoid16(__m512 z) { return _mm512_div_ps(_mm512_set1_ps(1.0f), d4j_one_plus_exp_neg16(z)); }
 #endif /* __AVX512F__ */
 #endif /* __AVX2__ && __FMA__ */
 
