@@ -13,10 +13,11 @@
  * transpose: Y is linear in U, so dU[ξ] = Σ_tiles V[ξ]ᵀ · (A dY Aᵀ)[ξ] and
  * dg = Gᵀ dU G.
  * Tiles are taken in chunks whose transformed data stays in L2: each thread
- * transforms a chunk, runs the α² GEMMs on the 6×16 register tile (gemm_tile.h;
- * wgrad_tile.h for the weight gradient) and transforms back. Transforms run on
- * WV channels at a time (16, one zmm, in the AVX-512 build; 8 elsewhere); channel strides are
- * padded to whole vectors.
+ * transforms a chunk, runs the α² GEMMs on the register tiles of gemm_tile.h
+ * (wgrad_tile.h for the weight gradient) and transforms back. Transforms run on
+ * WV channels at a time (16, one zmm, in the AVX-512 build; 8 elsewhere); channel
+ * strides are padded to whole vectors, and the α² planes of every buffer are skewed
+ * off 4 KiB multiples (PLANE_SKEW).
  */
 #include <stdlib.h>
 #include <string.h>
