@@ -43,6 +43,15 @@
 typedef float wvec __attribute__((vector_size(WV * 4), aligned(WV * 4)));
 typedef float wvecu __attribute__((vector_size(WV * 4), aligned(4)));
 #define WSPLAT(x) ((wvec){0} + (float)(x))
+/* a·b + c in one rounding where the build has FMA: with a power-of-two constant (2, 4, 8) the
+ * product is exact, so the result is the same as the two-step form's, in one instruction */
+#if defined(__AVX512F__)
+#define WFMA(a, b, c) ((wvec)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#elif defined(__FMA__)
+#define WFMA(a, b, c) ((wvec)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#else
+#define WFMA(a, b, c) ((a) * (b) + (c))
+#endif
 
 static float* alloc_floats(size_t n) {
     void* p = NULL;
@@ -74,15 +83,16 @@ INLINE void bt(int m, wvec* o, const wvec* d) {
         o[2] = d[2] - d[1];
         o[3] = d[1] - d[3];
     } else {
-        const wvec four = WSPLAT(4.0f), five = WSPLAT(5.0f), two = WSPLAT(2.0f);
+        const wvec four = WSPLAT(4.0f), mfour = WSPLAT(-4.0f), mfive = WSPLAT(-5.0f), two = WSPLAT(2.0f),
+                   mtwo = WSPLAT(-2.0f);
         wvec a = d[3] + d[4], b = d[1] + d[2], c = d[4] - d[3], e = d[1] - d[2];
         wvec f = d[4] - d[2], h = d[3] - d[1];
-        o[0] = four * d[0] - five * d[2] + d[4];
-        o[1] = a - four * b;
-        o[2] = c + four * e;
-        o[3] = f + two * h;
-        o[4] = f - two * h;
-        o[5] = four * d[1] - five * d[3] + d[5];
+        o[0] = WFMA(four, d[0], WFMA(mfive, d[2], d[4]));
+        o[1] = WFMA(mfour, b, a);
+        o[2] = WFMA(four, e, c);
+        o[3] = WFMA(two, h, f);
+        o[4] = WFMA(mtwo, h, f);
+        o[5] = WFMA(four, d[1], WFMA(mfive, d[3], d[5]));
     }
 }
 
@@ -96,9 +106,9 @@ INLINE void at(int m, wvec* o, const wvec* d) {
         const wvec two = WSPLAT(2.0f), four = WSPLAT(4.0f), eight = WSPLAT(8.0f);
         wvec p = d[1] + d[2], q = d[1] - d[2], r = d[3] + d[4], s = d[3] - d[4];
         o[0] = d[0] + p + r;
-        o[1] = q + two * s;
-        o[2] = p + four * r;
-        o[3] = q + eight * s + d[5];
+        o[1] = WFMA(two, s, q);
+        o[2] = WFMA(four, r, p);
+        o[3] = WFMA(eight, s, q) + d[5];
     }
 }
 
@@ -111,7 +121,7 @@ INLINE void a_(int m, wvec* o, const wvec* d) {
         o[3] = -d[1];
     } else {
         const wvec two = WSPLAT(2.0f), four = WSPLAT(4.0f), eight = WSPLAT(8.0f);
-        wvec ev = d[0] + d[2], od = d[1] + d[3], ev4 = d[0] + four * d[2], od4 = two * d[1] + eight * d[3];
+        wvec ev = d[0] + d[2], od = d[1] + d[3], ev4 = WFMA(four, d[2], d[0]), od4 = WFMA(eight, d[3], two * d[1]);
         o[0] = d[0];
         o[1] = ev + od;
         o[2] = ev - od;
