@@ -173,13 +173,13 @@ INLINE void gt(int m, wvec* o, const wvec* d) {
 
 /* ---- tiles --------------------------------------------------------------------------------- */
 
-/* *v = WV channels of pixel p from c0 (zero past c, all zero for a padding pixel p == NULL) */
+/* *v = WV floats of p from c0 (zero past c, all zero for a padding pixel p == NULL) */
 INLINE void loadw(wvec* v, const float* p, int64_t c0, int64_t c) {
     if (p && c0 + WV <= c) {
         *v = *(const wvecu*)(p + c0);
     } else {
         float t[WV] __attribute__((aligned(WV * 4))) = {0};
-        if (p) memcpy(t, p + c0, (size_t)(c - c0) * sizeof(float));
+        if (p && c0 < c) memcpy(t, p + c0, (size_t)(c - c0) * sizeof(float));
         *v = *(const wvec*)t;
     }
 }
@@ -215,13 +215,6 @@ INLINE void input_transform(int m, float* v, int64_t vs, const float* const* px,
     }
 }
 
-/* *v = lanes c0.. of a row of c floats (zero past c) */
-INLINE void loadw_row(wvec* v, const float* row, int64_t c0, int64_t c) {
-    if (c0 + WV <= c) *v = *(const wvecu*)(row + c0);
-    else if (c0 >= c) *v = WSPLAT(0.0f);
-    else loadw(v, row, c0, c);
-}
-
 /* Row ki of the packed weights (see pack_weights), WV output channels at a time; inlined with a
  * literal m so the transforms unroll. */
 INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t kin, int64_t kout) {
@@ -229,7 +222,7 @@ INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t
     const int64_t panels = ceil_div(kout, 16), plane = packed_plane(kin, kout);
     for (int64_t h = 0; h < panels * 16 / WV; h++) { /* WV-channel parts of the panels */
         wvec g[9], r[3][AMAX], u[AMAX][AMAX];
-        for (int tap = 0; tap < 9; tap++) loadw_row(&g[tap], src + (tap * kin + ki) * kout, h * WV, kout);
+        for (int tap = 0; tap < 9; tap++) loadw(&g[tap], src + (tap * kin + ki) * kout, h * WV, kout);
         for (int b = 0; b < 3; b++) g_(m, r[b], g[b], g[3 + b], g[6 + b]);     /* r[b][i] = (G g)[i][b] */
         for (int i = 0; i < al; i++) g_(m, u[i], r[0][i], r[1][i], r[2][i]); /* ((G g) Gᵀ)[i][.] */
         for (int p = 0; p < xi; p++)
@@ -239,8 +232,7 @@ INLINE void pack_row(int m, float* packed, const float* src, int64_t ki, int64_t
 
 /*
  * packed[ξ][panel j][ki][16] = U[ξ][ki][16 j + c] (zero past kout; planes ξ packed_plane apart),
- * U = G g Gᵀ, the B operand of
- * the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
+ * U = G g Gᵀ, the B operand of the α² GEMMs, K = ki < kin, N = ko < kout. Forward: g(ki, ko)[a][b] = w[a][b][ki][ko];
  * flipped (backward data): kin = Cout, kout = Cin, g(ki, ko)[a][b] = w[2-a][2-b][ko][ki], first
  * copied into that [a][b][ki][ko] order so both read WV output channels per load. Rows ki are split
  * over the threads; every packed float is written.
@@ -442,9 +434,9 @@ static void weight_grad_transform(int m, float* dw, const float* du, size_t stri
         wvec d[AMAX][AMAX], r[AMAX][3], o[3];
         for (int q = 0; q < xi; q++) {
             wvec sum, part;
-            loadw_row(&sum, du + q * pairs, p, pairs);
+            loadw(&sum, du + q * pairs, p, pairs);
             for (int t = 1; t < parts; t++) {
-                loadw_row(&part, du + t * stride + q * pairs, p, pairs);
+                loadw(&part, du + t * stride + q * pairs, p, pairs);
                 sum += part;
             }
             d[q % al][q / al] = sum; /* d[col][row] */
