@@ -80,6 +80,10 @@ d4j_status d4j_cuda_device_count(int32_t* count);
 d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordinal, int64_t name_capacity);
 /* The CPU backend's kernel build in use: "avx512+bf16", "avx2+fma" or "generic" (D4J_CPU_ISA=avx2|generic lowers it). */
 const char* d4j_cpu_isa(void);
+/* 1 when the bf16 convolutions (D4J_PRECISION_BF16) run on AMX tiles: the avx512+bf16 build on a CPU
+ * with AMX-TILE and AMX-BF16 whose kernel granted this process the tile state; else 0 (they run on
+ * VDPBF16PS). D4J_CPU_ISA=avx512 keeps the avx512+bf16 build without AMX. */
+int32_t d4j_cpu_amx(void);
 /* Worker threads the CPU backend uses (OpenMP). */
 d4j_status d4j_cpu_threads(int32_t* threads);
 /* Measures the CPU's multiply-add throughput on all threads (register-resident

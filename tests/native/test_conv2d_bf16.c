@@ -81,6 +81,10 @@ int main(void) {
     }
     CHECK_OK(st);
     d4j_ctx_free(ctx);
-    for (int i = 0; i < BF16_CASES; i++) check_case(bf16_cases[i], run_api, "bf16");
+    const char* forced = getenv("D4J_CPU_ISA");
+    if (forced && strcmp(forced, "avx512") == 0) CHECK(d4j_cpu_amx() == 0, "D4J_CPU_ISA=avx512 left AMX on");
+    const char* unit = d4j_cpu_amx() ? "bf16 on AMX tiles" : "bf16 on VDPBF16PS";
+    printf("test_conv2d_bf16: %s\n", unit);
+    for (int i = 0; i < BF16_CASES; i++) check_case(bf16_cases[i], run_api, unit);
     return finish("test_conv2d_bf16");
 }

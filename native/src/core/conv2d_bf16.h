@@ -27,6 +27,14 @@ int d4j_cpu_conv2d_bf16_backward_data_avx512(float* dx, const float* dy, const f
 int d4j_cpu_conv2d_bf16_backward_weights_avx512(float* dw, float* dbias, const float* dy, const float* x,
                                                 const d4j_conv_shape* s);
 
+/* The same three on AMX tiles (cpu/conv2d_amx.c, AVX-512 build only; the front door takes them where
+ * d4j_cpu_amx() is 1). Same contracts and return values. */
+int d4j_cpu_conv2d_amx_forward_avx512(float* y, const float* x, const float* w, const float* bias,
+                                      const d4j_conv_shape* s);
+int d4j_cpu_conv2d_amx_backward_data_avx512(float* dx, const float* dy, const float* w, const d4j_conv_shape* s);
+int d4j_cpu_conv2d_amx_backward_weights_avx512(float* dw, float* dbias, const float* dy, const float* x,
+                                               const d4j_conv_shape* s);
+
 /* Front door (ops/conv2d_bf16.c): the kernels above behind a check that the AVX-512 build runs. */
 struct d4j_ctx;
 d4j_status d4j_conv2d_bf16_run_forward(const char* fn, float* y, const float* x, const float* w, const float* bias,

@@ -43,61 +43,19 @@
 #include <string.h>
 
 #include "../core/conv2d_bf16.h"
+#include "bf16_round.h"
 #include "thread_split.h"
-
-typedef uint16_t bf16; /* the bit pattern of a bfloat16 */
 
 #define TM 6  /* tile rows */
 #define TN 16 /* tile columns: two 8-lane vectors */
 #define TILES_PER_BLOCK 8
 #define MAX_TAPS 49
 
-static void* alloc_bytes(size_t n) {
-    void* p = NULL;
-    if (posix_memalign(&p, 64, n ? n : 1) != 0) return NULL;
-    return p;
-}
-
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 /* The 32-bit pair at p (p is 4-byte aligned: rows hold an even count of bf16). */
 static inline int32_t pair_at(const bf16* p) {
     int32_t v;
     memcpy(&v, p, 4);
     return v;
-}
-
-/* dst[0..n) = bf16(src[0..n)), round to nearest even (VCVTNE2PS2BF16 / VCVTNEPS2BF16). */
-static void round_run(bf16* dst, const float* src, int64_t n) {
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
-        _mm512_storeu_si512((void*)(dst + i), (__m512i)v);
-    }
-    for (; i < n; i += 16) {
-        int64_t left = n - i < 16 ? n - i : 16;
-        __mmask16 m = (__mmask16)((1u << left) - 1u);
-        __m256bh v = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
-        _mm256_mask_storeu_epi16((void*)(dst + i), m, (__m256i)v);
-    }
-}
-
-/* rows × c floats (row stride c) to rows × cp bf16 (cp = c rounded up to even, the pad a zero). */
-static void round_rows(bf16* dst, const float* src, int64_t rows, int64_t c, int64_t cp) {
-    if (cp == c) { /* one contiguous run, in parallel slices */
-        int64_t n = rows * c, slices = n >= (1 << 18) ? 64 : 1;
-#pragma omp parallel for schedule(static) if (slices > 1)
-        for (int64_t sl = 0; sl < slices; sl++) {
-            int64_t a = n * sl / slices & ~(int64_t)31, b = sl + 1 == slices ? n : n * (sl + 1) / slices & ~(int64_t)31;
-            round_run(dst + a, src + a, b - a);
-        }
-        return;
-    }
-#pragma omp parallel for schedule(static) if (rows * c >= (1 << 18))
-    for (int64_t r = 0; r < rows; r++) {
-        round_run(dst + r * cp, src + r * c, c);
-        dst[r * cp + c] = 0;
-    }
 }
 
 /*
@@ -154,7 +112,7 @@ static inline void tile_6x16(int taps, const bf16* const* a, int64_t kp, const b
 /* The tiles of one block of C rows against every 16-column panel of packed B (as conv2d.c's run_block). */
 static void run_block(int tiles, const bf16* a[][MAX_TAPS * TM], float* crow[][TM], const int* rows, int taps,
                       int64_t kp, const bf16* packed, int64_t ncols, const float* bias16) {
-    for (int64_t j = 0; j < ceil_div(ncols, TN); j++) {
+    for (int64_t j = 0; j < d4j_ceil_div(ncols, TN); j++) {
         int cols = (int)(ncols - j * TN < TN ? ncols - j * TN : TN);
         const bf16* bj = packed + j * taps * kp * 2 * TN;
         for (int tl = 0; tl < tiles; tl++) {
@@ -171,23 +129,23 @@ int D4J_CPU(conv2d_bf16_forward)(float* y, const float* x, const float* w, const
                                  const d4j_conv_shape* s) {
     const int taps = s->k * s->k;
     const int64_t cin = s->cin, cout = s->cout, cinp = (cin + 1) & ~(int64_t)1, kp = cinp / 2;
-    const int64_t panels = ceil_div(cout, TN), pixels = s->n * s->h * s->w;
+    const int64_t panels = d4j_ceil_div(cout, TN), pixels = s->n * s->h * s->w;
     const int64_t m_total = s->n * s->ho * s->wo;
-    const int64_t blocks = ceil_div(m_total, TM * TILES_PER_BLOCK);
+    const int64_t blocks = d4j_ceil_div(m_total, TM * TILES_PER_BLOCK);
     const int64_t nw = (int64_t)taps * cin * cout;
-    bf16* xb = alloc_bytes((size_t)(pixels * cinp) * sizeof(bf16));
-    bf16* wb = alloc_bytes((size_t)nw * sizeof(bf16));
-    bf16* packed = alloc_bytes((size_t)(panels * taps * kp * 2 * TN) * sizeof(bf16));
-    bf16* zero = alloc_bytes((size_t)cinp * sizeof(bf16));
-    float* bias16 = alloc_bytes((size_t)(panels * TN) * sizeof(float));
+    bf16* xb = d4j_bf16_alloc((size_t)(pixels * cinp) * sizeof(bf16));
+    bf16* wb = d4j_bf16_alloc((size_t)nw * sizeof(bf16));
+    bf16* packed = d4j_bf16_alloc((size_t)(panels * taps * kp * 2 * TN) * sizeof(bf16));
+    bf16* zero = d4j_bf16_alloc((size_t)cinp * sizeof(bf16));
+    float* bias16 = d4j_bf16_alloc((size_t)(panels * TN) * sizeof(float));
     if (!xb || !wb || !packed || !zero || !bias16) {
         free(xb); free(wb); free(packed); free(zero); free(bias16);
         return -1;
     }
     memset(zero, 0, (size_t)cinp * sizeof(bf16));
     for (int64_t c = 0; c < panels * TN; c++) bias16[c] = bias && c < cout ? bias[c] : 0.0f;
-    round_rows(xb, x, pixels, cin, cinp);
-    round_run(wb, w, nw);
+    d4j_bf16_round_rows(xb, x, pixels, cin, cinp);
+    d4j_bf16_round_run(wb, w, nw);
     /* packed[j][tap][p][c][e] = bf16 w[tap][2p + e][16 j + c], zero past Cin and Cout */
     for (int64_t j = 0; j < panels; j++)
         for (int t = 0; t < taps; t++)
@@ -233,19 +191,19 @@ int D4J_CPU(conv2d_bf16_forward)(float* y, const float* x, const float* w, const
 int D4J_CPU(conv2d_bf16_backward_data)(float* dx, const float* dy, const float* w, const d4j_conv_shape* s) {
     const int k = s->k, st = s->stride;
     const int64_t cin = s->cin, cout = s->cout, coutp = (cout + 1) & ~(int64_t)1, kp = coutp / 2;
-    const int64_t panels = ceil_div(cin, TN), opixels = s->n * s->ho * s->wo;
+    const int64_t panels = d4j_ceil_div(cin, TN), opixels = s->n * s->ho * s->wo;
     const int64_t nw = (int64_t)k * k * cin * cout;
-    bf16* dyb = alloc_bytes((size_t)(opixels * coutp) * sizeof(bf16));
-    bf16* wb = alloc_bytes((size_t)nw * sizeof(bf16));
-    bf16* packed = alloc_bytes((size_t)(panels * k * k * kp * 2 * TN) * sizeof(bf16));
-    bf16* zero = alloc_bytes((size_t)coutp * sizeof(bf16));
+    bf16* dyb = d4j_bf16_alloc((size_t)(opixels * coutp) * sizeof(bf16));
+    bf16* wb = d4j_bf16_alloc((size_t)nw * sizeof(bf16));
+    bf16* packed = d4j_bf16_alloc((size_t)(panels * k * k * kp * 2 * TN) * sizeof(bf16));
+    bf16* zero = d4j_bf16_alloc((size_t)coutp * sizeof(bf16));
     if (!dyb || !wb || !packed || !zero) {
         free(dyb); free(wb); free(packed); free(zero);
         return -1;
     }
     memset(zero, 0, (size_t)coutp * sizeof(bf16));
-    round_rows(dyb, dy, opixels, cout, coutp);
-    round_run(wb, w, nw);
+    d4j_bf16_round_rows(dyb, dy, opixels, cout, coutp);
+    d4j_bf16_round_run(wb, w, nw);
 
     /* dx pixels (h, w) with h ≡ ph, w ≡ pw (mod stride) receive exactly the taps
      * kh ≡ ph + pad, kw ≡ pw + pad (mod stride): one tile-friendly group each (as conv2d.c). */
@@ -259,7 +217,7 @@ int D4J_CPU(conv2d_bf16_backward_data)(float* dx, const float* dy, const float* 
                         tkw[taps] = kw;
                         taps++;
                     }
-            int64_t nh = ph < s->h ? ceil_div(s->h - ph, st) : 0, nwq = pw < s->w ? ceil_div(s->w - pw, st) : 0;
+            int64_t nh = ph < s->h ? d4j_ceil_div(s->h - ph, st) : 0, nwq = pw < s->w ? d4j_ceil_div(s->w - pw, st) : 0;
             int64_t m_total = s->n * nh * nwq;
             if (m_total == 0) continue;
             /* packed[j][t][p][c][e] = bf16 w[tap t][16 j + c][2p + e], zero past Cin and Cout */
@@ -274,7 +232,7 @@ int D4J_CPU(conv2d_bf16_backward_data)(float* dx, const float* dy, const float* 
                                         ? wb[((int64_t)(tkh[t] * k + tkw[t]) * cin + ci) * cout + co]
                                         : 0;
                             }
-            int64_t blocks = ceil_div(m_total, TM * TILES_PER_BLOCK);
+            int64_t blocks = d4j_ceil_div(m_total, TM * TILES_PER_BLOCK);
 #pragma omp parallel for schedule(dynamic, 1) if (m_total * cout * cin * (taps + 1) >= 4 * D4J_CPU_PARALLEL_MIN)
             for (int64_t blk = 0; blk < blocks; blk++) {
                 const bf16* a[TILES_PER_BLOCK][MAX_TAPS * TM];
@@ -357,25 +315,25 @@ static void wgrad_tile(float* dw_tap, int64_t cout, const uint32_t* xp, int64_t 
 int D4J_CPU(conv2d_bf16_backward_weights)(float* dw, float* dbias, const float* dy, const float* x,
                                           const d4j_conv_shape* s) {
     const int k = s->k, taps = k * k;
-    const int64_t cin = s->cin, cout = s->cout, coutn = ceil_div(cout, TN) * TN;
+    const int64_t cin = s->cin, cout = s->cout, coutn = d4j_ceil_div(cout, TN) * TN;
     const int64_t wsize = (int64_t)taps * cin * cout;
     const int64_t pixels = s->n * s->h * s->w, m_total = s->n * s->ho * s->wo;
-    const int64_t chunks = ceil_div(m_total, CHUNK);
+    const int64_t chunks = d4j_ceil_div(m_total, CHUNK);
     const int threads = d4j_split_threads(m_total * wsize, chunks);
     /* x and dy rounded once (rows of cin / cout bf16, no padding: pairs are formed across pixels) */
-    bf16* xb = alloc_bytes((size_t)(pixels * cin) * sizeof(bf16));
-    bf16* dyb = alloc_bytes((size_t)(m_total * cout) * sizeof(bf16));
-    bf16* zero = alloc_bytes((size_t)(cin > coutn ? cin : coutn) * sizeof(bf16));
+    bf16* xb = d4j_bf16_alloc((size_t)(pixels * cin) * sizeof(bf16));
+    bf16* dyb = d4j_bf16_alloc((size_t)(m_total * cout) * sizeof(bf16));
+    bf16* zero = d4j_bf16_alloc((size_t)(cin > coutn ? cin : coutn) * sizeof(bf16));
     /* per thread: partial dw, partial dbias, CHUNK/2 × coutn dy pairs, CHUNK/2 × cin x pairs */
     const int64_t per = wsize + cout + (CHUNK / 2) * (coutn + cin);
-    float* partial = alloc_bytes((size_t)(threads * per) * sizeof(float));
+    float* partial = d4j_bf16_alloc((size_t)(threads * per) * sizeof(float));
     if (!xb || !dyb || !zero || !partial) {
         free(xb); free(dyb); free(zero); free(partial);
         return -1;
     }
     memset(zero, 0, (size_t)(cin > coutn ? cin : coutn) * sizeof(bf16));
-    round_rows(xb, x, pixels, cin, cin);
-    round_rows(dyb, dy, m_total, cout, cout);
+    d4j_bf16_round_rows(xb, x, pixels, cin, cin);
+    d4j_bf16_round_rows(dyb, dy, m_total, cout, cout);
     /* every partial zeroed here, so one of a thread OpenMP never started adds nothing */
     memset(partial, 0, (size_t)(threads * per) * sizeof(float));
 

@@ -18,6 +18,9 @@ enum { D4J_CPU_GENERIC = 0, D4J_CPU_AVX2 = 1, D4J_CPU_AVX512 = 2 };
 /* The best build this CPU supports, lowered by D4J_CPU_ISA=avx2|generic in the environment
  * (tests run every build; a user can rule out an ISA-specific problem). */
 int d4j_cpu_level(void);
+/* d4j_cpu_amx() of d4j.h: the AVX-512 build runs, the CPU has AMX-TILE and AMX-BF16, Linux granted
+ * the tile state (asked once), and D4J_CPU_ISA does not rule it out (=avx512 keeps AVX-512 without AMX). */
+int32_t d4j_cpu_amx(void);
 
 #define D4J_CPU_CAT2(a, b) a##_##b
 #define D4J_CPU_CAT(a, b) D4J_CPU_CAT2(a, b)
