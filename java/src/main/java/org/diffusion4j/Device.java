@@ -82,6 +82,16 @@ public final class Device {
         return D4jNative.d4j_cpu_isa().getString();
     }
 
+    /**
+     * Whether the bf16 convolutions ({@link Precision#BF16}) run on AMX tiles: the {@code avx512+bf16}
+     * build on a CPU with AMX-TILE and AMX-BF16 whose kernel granted this process the tile state
+     * ({@code D4J_CPU_ISA=avx512} rules it out). Otherwise they run on {@code VDPBF16PS}.
+     */
+    public static boolean cpuAmx() {
+        Native.load();
+        return D4jNative.d4j_cpu_amx() != 0;
+    }
+
     /** Threads the CPU backend uses (OpenMP; set {@code OMP_NUM_THREADS} to change). */
     public static int cpuThreads() {
         Native.load();
@@ -112,7 +122,7 @@ public final class Device {
     /** A human-readable name: the GPU's product name, or the CPU backend's description. */
     public String name() {
         if (type == Type.CPU) {
-            return "CPU (" + cpuIsa() + ", " + cpuThreads() + " threads)";
+            return "CPU (" + cpuIsa() + (cpuAmx() ? ", amx" : "") + ", " + cpuThreads() + " threads)";
         }
         byte[] name = new byte[256];
         long[] mem = new long[1];

@@ -17,6 +17,15 @@ class DeviceTest {
         assertTrue(cpu.totalMemory().isEmpty());
     }
 
+    /** AMX tiles only under the avx512+bf16 build, and the CPU's name says when they are used. */
+    @Test
+    void amxOnlyWithTheBf16BuildAndNamed() {
+        if (!Device.cpuIsa().equals("avx512+bf16")) {
+            assertTrue(!Device.cpuAmx(), "AMX reported under the " + Device.cpuIsa() + " build");
+        }
+        assertEquals(Device.cpuAmx(), Device.cpu().name().contains("amx"), Device.cpu().name());
+    }
+
     @Test
     void missingCudaDeviceThrowsNamingTheIndex() {
         int count = Device.cudaDeviceCount();
