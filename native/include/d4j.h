@@ -78,7 +78,8 @@ d4j_status d4j_cuda_built(int32_t* built);
 d4j_status d4j_cuda_device_count(int32_t* count);
 /* Name (NUL-terminated, truncated to name_capacity) and total memory in bytes. */
 d4j_status d4j_cuda_device_info(char* name, int64_t* total_memory, int32_t ordinal, int64_t name_capacity);
-/* The CPU backend's kernel build in use: "avx512+bf16", "avx2+fma" or "generic" (D4J_CPU_ISA=avx2|generic lowers it). */
+/* The CPU backend's kernel build in use: "avx512+bf16", "avx2+fma" or "generic" (D4J_CPU_ISA=avx2|generic lowers it;
+ * D4J_CPU_ISA=avx512 keeps avx512+bf16 and rules out AMX, see d4j_cpu_amx). */
 const char* d4j_cpu_isa(void);
 /* 1 when the bf16 convolutions (D4J_PRECISION_BF16) run on AMX tiles: the avx512+bf16 build on a CPU
  * with AMX-TILE and AMX-BF16 whose kernel granted this process the tile state; else 0 (they run on
@@ -145,7 +146,7 @@ d4j_status d4j_ctx_conv_algo(int32_t* algo, const d4j_ctx* ctx);
  * precision: both factors of every product rounded to bfloat16 with round-to-nearest-even, products
  * summed and written in float32; weights stay float32 master copies rounded per call, and biases,
  * gradients' accumulation, reductions and every other op stay float32). BF16 runs on the CPU
- * backend's avx512+bf16 kernel build (VDPBF16PS); setting it fails with D4J_ERR_UNSUPPORTED, the
+ * backend's avx512+bf16 kernel build (on AMX tiles where d4j_cpu_amx() is 1, else VDPBF16PS); setting it fails with D4J_ERR_UNSUPPORTED, the
  * context keeping FP32, where another build runs (d4j_cpu_isa(): no AVX-512 BF16 on this CPU, or
  * D4J_CPU_ISA lowered it) and on CUDA contexts (no bf16 CUDA kernels yet). */
 enum { D4J_PRECISION_FP32 = 0, D4J_PRECISION_BF16 = 1 };

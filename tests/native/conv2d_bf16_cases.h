@@ -24,7 +24,8 @@
  * Shapes: the U-Net's (3×3 pad 1 on 28×28, 14×14 and 7×7 maps, channels 32..128,
  * its Cin = 3 first layer), odd channel counts (an odd reduction length is
  * zero-padded to a pair), strides 1 and 2 (and a 1×1 stride 3 with pixels no tap
- * reaches), 1×1, a 7×7 kernel and linear layers.
+ * reaches), 1×1, a 7×7 kernel, linear layers, and a batch of 6 on 16×16 maps (each
+ * thread of the AMX kernels then pads and runs whole images).
  */
 #ifndef D4J_TEST_CONV2D_BF16_CASES_H
 #define D4J_TEST_CONV2D_BF16_CASES_H
@@ -51,6 +52,7 @@ static const cfg bf16_cases[] = {
     {2, 28, 28, 32, 32, 3, 2, 1, 0},  /* downsampling */
     {3, 14, 14, 33, 17, 3, 2, 1, 0},  /* odd channels both ways */
     {2, 7, 7, 17, 33, 3, 1, 1, 0},
+    {6, 16, 16, 32, 48, 3, 1, 1, 0},  /* batch ≥ 2 × threads on a plane ≥ 256 pixels: AMX's image-per-thread schedule */
     {2, 14, 14, 128, 64, 1, 1, 0, 0}, /* 1×1 skip projection */
     {3, 7, 7, 17, 33, 1, 1, 0, 0},
     {2, 9, 9, 6, 10, 1, 3, 0, 0},     /* pixels no tap reaches get dx = 0 */

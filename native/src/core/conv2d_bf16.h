@@ -7,7 +7,9 @@
  * (x, w, dy) are rounded to bfloat16 (round to nearest even), the products are
  * summed in float32; the bias and its gradient stay float32 throughout.
  *
- * Only the AVX-512 build has these kernels (VDPBF16PS, VCVTNE2PS2BF16): there is
+ * Two implementations: VDPBF16PS tiles (cpu/conv2d_bf16.c) and AMX tiles
+ * (cpu/conv2d_amx.c, where d4j_cpu_amx() is 1); the same roundings and products,
+ * the float32 sums in another order. Only the AVX-512 build has these kernels (VDPBF16PS, VCVTNE2PS2BF16): there is
  * no _avx2 or _generic symbol, so nothing can reach a bf16 kernel that the CPU
  * cannot run. d4j_ctx_set_precision accepts BF16 only where d4j_cpu_level() is
  * D4J_CPU_AVX512, and the front door checks it again.

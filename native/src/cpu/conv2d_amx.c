@@ -336,8 +336,8 @@ static void flat_rows(float* out, const bf16* buf, const flat_shape* f, int64_t 
 /*
  * out = conv(in, B) for a stride-1 convolution of n images h × w × cin, kernel k, padding
  * pad (output (h + 2 pad − k + 1)², cout channels); packed = B with seg = round_up(cin, 32).
- * Many images: each thread pads and runs whole images, its copy staying in L2. Few images: one
- * shared copy, the rows split over the threads.
+ * Many images of 256 pixels or more: each thread pads and runs whole images, its copy staying in
+ * L2. Otherwise one shared copy, the rows split over the threads (a block may span two images).
  */
 static int flat_conv(float* out, const float* in, int64_t n, int64_t h, int64_t w, int64_t cin, int k, int pad,
                      int64_t cout, const bf16* packed, const float* bias) {
@@ -347,7 +347,8 @@ static int flat_conv(float* out, const float* in, int64_t n, int64_t h, int64_t 
     f.wo = f.wp - k + 1;
     const int64_t kp = (int64_t)k * k * f.cs, plane = f.hp * f.wp, slack = BM + k;
     const int threads = d4j_split_threads(n * f.ho * f.wo * cout * kp, n * plane / BM + 1);
-    const int per_image = n >= 2 * threads;
+    /* small planes (7×7 maps, linear layers' single pixels) share one copy: blocks span images */
+    const int per_image = n >= 2 * threads && plane >= 8 * BM;
     const int64_t copy = (per_image ? plane : n * plane) + slack; /* pixels of one padded copy */
     bf16* buf = d4j_bf16_alloc((size_t)((per_image ? threads : 1) * copy * f.cs) * sizeof(bf16));
     float* c = d4j_bf16_alloc((size_t)threads * BM * 32 * sizeof(float));
@@ -674,7 +675,9 @@ static int flat_backward_weights(float* dw, float* dbias, const float* dy, const
 
 int D4J_CPU(conv2d_amx_backward_weights)(float* dw, float* dbias, const float* dy, const float* x,
                                          const d4j_conv_shape* s) {
-    if (s->stride == 1) return flat_backward_weights(dw, dbias, dy, x, s);
+    /* stride 1 over the padded layout, unless an image has too few outputs to fill its steps of 32
+     * (a linear layer's single pixel): then chunks of 256 outputs across images, as other strides */
+    if (s->stride == 1 && s->ho * (s->w + 2 * s->pad) >= KS) return flat_backward_weights(dw, dbias, dy, x, s);
     const int k = s->k, taps = k * k;
     const int64_t cin = s->cin, cout = s->cout, ci16 = round_up(cin, TR), co16 = round_up(cout, TR);
     const int64_t m_total = s->n * s->ho * s->wo, chunks = d4j_ceil_div(m_total, CHUNK);

@@ -24,7 +24,8 @@
  * ones that waste more on 17/33-channel layers. Not yet timed on Zen 4. On an
  * Intel Xeon with two 512-bit FMA ports (2026-12-04) VDPBF16PS ran at half the
  * zmm fp32 FMA rate (benchmarks/vector-peaks) and these kernels took ~2.2× the
- * fp32 direct convolution's time: there bf16 cannot pay without AMX.
+ * fp32 direct convolution's time: there bf16 pays only on AMX, and where the CPU
+ * has AMX and Linux grants it the front door runs conv2d_amx.c instead.
  *
  * Built only by the AVX-512 build (the other two compile this file to nothing),
  * or, for tests/native/test_conv2d_bf16_emulated.c on any CPU, with the

@@ -16,6 +16,7 @@
 /* The kernel build that runs on this CPU. */
 enum { D4J_CPU_GENERIC = 0, D4J_CPU_AVX2 = 1, D4J_CPU_AVX512 = 2 };
 /* The best build this CPU supports, lowered by D4J_CPU_ISA=avx2|generic in the environment
+ * (=avx512 keeps the AVX-512 build and rules out AMX: d4j_cpu_amx)
  * (tests run every build; a user can rule out an ISA-specific problem). */
 int d4j_cpu_level(void);
 /* d4j_cpu_amx() of d4j.h: the AVX-512 build runs, the CPU has AMX-TILE and AMX-BF16, Linux granted

@@ -9,7 +9,8 @@ public enum Precision {
     FP32(0),
     /**
      * Mixed precision: both factors of every convolution and linear-layer product rounded to
-     * bfloat16 (round to nearest even), the products summed and written in float32 (VDPBF16PS);
+     * bfloat16 (round to nearest even), the products summed and written in float32 (on AMX tiles
+     * where {@link Device#cpuAmx()}, else VDPBF16PS);
      * weights stay float32 master copies, rounded per call. Runs on the CPU backend's
      * {@code avx512+bf16} kernel build ({@link Device#cpuIsa()}); {@link Context#setPrecision}
      * refuses it with {@link Status#UNSUPPORTED} on CPUs without AVX-512 BF16 (or when

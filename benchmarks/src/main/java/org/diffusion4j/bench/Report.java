@@ -47,7 +47,8 @@ final class Report {
                 .filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim())
                 .orElse("unknown CPU");
         return "- CPU: " + model + ", " + Runtime.getRuntime().availableProcessors() + " logical cores; diffusion4j CPU kernels "
-                + Device.cpuIsa() + " with " + Device.cpuThreads() + " OpenMP threads\n"
+                + Device.cpuIsa() + (Device.cpuAmx() ? " (bf16 on AMX tiles)" : "") + " with " + Device.cpuThreads()
+                + " OpenMP threads\n"
                 + "- libtorch baseline: org.bytedeco:pytorch 2.10.0-1.5.13 (CPU, OpenBLAS), OPENBLAS_NUM_THREADS="
                 + System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "unset") + "\n"
                 + "- Java: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "\n"

@@ -50,8 +50,8 @@ public final class UNetStepReport {
                 .append("clipped update (ours: a one-step `DdimSampler`; libtorch: the same under no_grad). libtorch runs our\n")
                 .append("network rewritten with its functional ops (`TorchUNet`), in NCHW and in channels-last; the ratio\n")
                 .append("column divides by the faster of the two. **bf16** rows (`-Dbench.param.precision=fp32,bf16`): ours\n")
-                .append("with `Precision.BF16` (bf16 operands, float32 sums; needs AVX-512 BF16), libtorch under CPU autocast\n")
-                .append("to bfloat16 around the forward passes.\n\n")
+                .append("with `Precision.BF16` (bf16 operands, float32 sums, on AMX tiles where the CPU line says so; needs\n")
+                .append("AVX-512 BF16), libtorch under CPU autocast to bfloat16 around the forward passes.\n\n")
                 .append(check).append("\n\n")
                 .append("| precision | batch | step | ours ms | libtorch NCHW ms | libtorch channels-last ms | ours / best libtorch |\n")
                 .append("|---|---|---|---|---|---|---|\n");
