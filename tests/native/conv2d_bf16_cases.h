@@ -52,7 +52,7 @@ static const cfg bf16_cases[] = {
     {2, 28, 28, 32, 32, 3, 2, 1, 0},  /* downsampling */
     {3, 14, 14, 33, 17, 3, 2, 1, 0},  /* odd channels both ways */
     {2, 7, 7, 17, 33, 3, 1, 1, 0},
-    {6, 16, 16, 32, 48, 3, 1, 1, 0},  /* batch ≥ 2 × threads on a plane ≥ 256 pixels: AMX's image-per-thread schedule */
+    {6, 16, 16, 32, 48, 3, 1, 1, 0},  /* batch ≥ 2 × threads: the image-per-thread schedule of the AMX kernels */
     {2, 14, 14, 128, 64, 1, 1, 0, 0}, /* 1×1 skip projection */
     {3, 7, 7, 17, 33, 1, 1, 0, 0},
     {2, 9, 9, 6, 10, 1, 3, 0, 0},     /* pixels no tap reaches get dx = 0 */

@@ -336,8 +336,8 @@ static void flat_rows(float* out, const bf16* buf, const flat_shape* f, int64_t 
 /*
  * out = conv(in, B) for a stride-1 convolution of n images h × w × cin, kernel k, padding
  * pad (output (h + 2 pad − k + 1)², cout channels); packed = B with seg = round_up(cin, 32).
- * Many images of 256 pixels or more: each thread pads and runs whole images, its copy staying in
- * L2. Otherwise one shared copy, the rows split over the threads (a block may span two images).
+ * Many images of 32 output rows or more: each thread pads and runs whole images, its copy staying
+ * in L2. Otherwise one shared copy, the rows split over the threads (a block may span images).
  */
 static int flat_conv(float* out, const float* in, int64_t n, int64_t h, int64_t w, int64_t cin, int k, int pad,
                      int64_t cout, const bf16* packed, const float* bias) {
@@ -347,8 +347,9 @@ static int flat_conv(float* out, const float* in, int64_t n, int64_t h, int64_t 
     f.wo = f.wp - k + 1;
     const int64_t kp = (int64_t)k * k * f.cs, plane = f.hp * f.wp, slack = BM + k;
     const int threads = d4j_split_threads(n * f.ho * f.wo * cout * kp, n * plane / BM + 1);
-    /* small planes (7×7 maps, linear layers' single pixels) share one copy: blocks span images */
-    const int per_image = n >= 2 * threads && plane >= 8 * BM;
+    /* images whose outputs fill less than a block (a linear layer's single pixel) share one copy:
+     * blocks then span images */
+    const int per_image = n >= 2 * threads && f.ho * f.wp >= BM;
     const int64_t copy = (per_image ? plane : n * plane) + slack; /* pixels of one padded copy */
     bf16* buf = d4j_bf16_alloc((size_t)((per_image ? threads : 1) * copy * f.cs) * sizeof(bf16));
     float* c = d4j_bf16_alloc((size_t)threads * BM * 32 * sizeof(float));
