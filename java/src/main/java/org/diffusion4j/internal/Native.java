@@ -30,9 +30,9 @@ public final class Native {
             D4jNative.d4j_cuda_built(built);
             D4jNative.d4j_cuda_device_count(count);
             D4jNative.d4j_cpu_threads(threads);
-            LOG.info("diffusion4j native {}.{}.{} loaded from {}: CPU backend {} with {} threads; CUDA {}",
+            LOG.info("diffusion4j native {}.{}.{} loaded from {}: CPU backend {}{} with {} threads; CUDA {}",
                     v[0] / 10000, v[0] / 100 % 100, v[0] % 100, path,
-                    D4jNative.d4j_cpu_isa().getString(), threads[0],
+                    D4jNative.d4j_cpu_isa().getString(), D4jNative.d4j_cpu_amx() != 0 ? " (bf16 on AMX)" : "", threads[0],
                     built[0] == 0 ? "not built" : count[0] + " device(s)");
             return path;
         }
