@@ -19,9 +19,7 @@ enum { D4J_CPU_GENERIC = 0, D4J_CPU_AVX2 = 1, D4J_CPU_AVX512 = 2 };
  * (=avx512 keeps the AVX-512 build and rules out AMX: d4j_cpu_amx)
  * (tests run every build; a user can rule out an ISA-specific problem). */
 int d4j_cpu_level(void);
-/* d4j_cpu_amx() of d4j.h: the AVX-512 build runs, the CPU has AMX-TILE and AMX-BF16, Linux granted
- * the tile state (asked once), and D4J_CPU_ISA does not rule it out (=avx512 keeps AVX-512 without AMX). */
-int32_t d4j_cpu_amx(void);
+/* (d4j_cpu_amx() of d4j.h, in cpu_select.c: whether the bf16 convolutions may use AMX tiles.) */
 
 #define D4J_CPU_CAT2(a, b) a##_##b
 #define D4J_CPU_CAT(a, b) D4J_CPU_CAT2(a, b)

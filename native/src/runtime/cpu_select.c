@@ -15,6 +15,7 @@
 #endif
 
 #include "backend_cpu.h"
+#include "d4j.h"
 
 static int supported_level(void) {
     __builtin_cpu_init();
