@@ -231,31 +231,42 @@ static inline void pack_at(bf16* packed, int64_t kp, int64_t k, int64_t col, bf1
  * one tile load with a row stride of Cs, straight from the copy, and B is the weight matrix
  * packed with seg = Cs. Rows q with i ≥ Ho or j ≥ Wo (the padding columns between output
  * rows) are computed and not stored: 13% of the rows on 28×28 maps, 23% on 14×14, 40% on 7×7.
+ * The copy may also spread the input out by a factor `up` (up − 1 zero pixels between two input
+ * pixels, in both directions): a strided convolution's backward data is the stride-1 convolution
+ * of dy spread out by the stride (four times the products for stride 2, three quarters of them by
+ * zero, still cheaper here than gathering its taps).
  */
 typedef struct {
-    int64_t h, w, cin, cs, hp, wp, ho, wo, cout;
-    int k, pad;
+    int64_t h, w, cin, cout; /* input images h × w × cin, cout output channels */
+    int k, pad, up;          /* kernel; zero rows/columns before the first input pixel; spread */
+    int64_t hp, wp;          /* the padded copy's size */
+    int64_t cs, ho, wo;      /* set by flat_conv: channels in the copy, output size */
 } flat_shape;
 
 /* buf = images [0, count) of in, padded and rounded, then `slack` zero pixels */
 static void pad_round(bf16* buf, const float* in, int64_t count, const flat_shape* f, int64_t slack, int parallel) {
-    const int64_t rows = count * f->hp;
+    const int64_t rows = count * f->hp, rowlen = f->wp * f->cs;
+    const int64_t tail = f->pad + (f->w - 1) * f->up + 1; /* first column after the last input pixel */
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t r = 0; r < rows; r++) {
         const int64_t i = r % f->hp - f->pad;
-        bf16* d = buf + r * f->wp * f->cs;
-        if (i < 0 || i >= f->h) {
-            memset(d, 0, (size_t)(f->wp * f->cs) * sizeof(bf16));
+        bf16* d = buf + r * rowlen;
+        if (i < 0 || i % f->up || i / f->up >= f->h) {
+            memset(d, 0, (size_t)rowlen * sizeof(bf16));
             continue;
         }
-        memset(d, 0, (size_t)(f->pad * f->cs) * sizeof(bf16));
-        const float* src = in + ((r / f->hp) * f->h + i) * f->w * f->cin;
-        for (int64_t j = 0; j < f->w; j++) {
-            bf16* dj = d + (f->pad + j) * f->cs;
-            d4j_bf16_round_run(dj, src + j * f->cin, f->cin);
-            memset(dj + f->cin, 0, (size_t)(f->cs - f->cin) * sizeof(bf16));
+        if (f->up > 1) { /* the zeros between pixels: the whole row first */
+            memset(d, 0, (size_t)rowlen * sizeof(bf16));
+        } else {
+            memset(d, 0, (size_t)(f->pad * f->cs) * sizeof(bf16));
+            memset(d + tail * f->cs, 0, (size_t)((f->wp - tail) * f->cs) * sizeof(bf16));
         }
-        memset(d + (f->pad + f->w) * f->cs, 0, (size_t)(f->pad * f->cs) * sizeof(bf16));
+        const float* src = in + ((r / f->hp) * f->h + i / f->up) * f->w * f->cin;
+        for (int64_t j = 0; j < f->w; j++) {
+            bf16* dj = d + (f->pad + j * f->up) * f->cs;
+            d4j_bf16_round_run(dj, src + j * f->cin, f->cin);
+            if (f->up == 1) memset(dj + f->cin, 0, (size_t)(f->cs - f->cin) * sizeof(bf16));
+        }
     }
     memset(buf + rows * f->wp * f->cs, 0, (size_t)(slack * f->cs) * sizeof(bf16));
 }
@@ -334,15 +345,15 @@ static void flat_rows(float* out, const bf16* buf, const flat_shape* f, int64_t 
 }
 
 /*
- * out = conv(in, B) for a stride-1 convolution of n images h × w × cin, kernel k, padding
- * pad (output (h + 2 pad − k + 1)², cout channels); packed = B with seg = round_up(cin, 32).
+ * out = conv(in, B) for a stride-1 convolution of n images of shape f (output (hp − k + 1) ×
+ * (wp − k + 1) × cout); packed = B with seg = round_up(cin, 32).
  * Many images of 32 output rows or more: each thread pads and runs whole images, its copy staying
  * in L2. Otherwise one shared copy, the rows split over the threads (a block may span images).
  */
-static int flat_conv(float* out, const float* in, int64_t n, int64_t h, int64_t w, int64_t cin, int k, int pad,
-                     int64_t cout, const bf16* packed, const float* bias) {
-    flat_shape f = {.h = h, .w = w, .cin = cin, .cs = round_up(cin, KS), .hp = h + 2 * pad, .wp = w + 2 * pad,
-                    .k = k, .pad = pad, .cout = cout};
+static int flat_conv(float* out, const float* in, int64_t n, flat_shape f, const bf16* packed, const float* bias) {
+    const int k = f.k;
+    const int64_t h = f.h, w = f.w, cin = f.cin, cout = f.cout;
+    f.cs = round_up(cin, KS);
     f.ho = f.hp - k + 1;
     f.wo = f.wp - k + 1;
     const int64_t kp = (int64_t)k * k * f.cs, plane = f.hp * f.wp, slack = BM + k;
@@ -404,7 +415,9 @@ int D4J_CPU(conv2d_amx_forward)(float* y, const float* x, const float* w, const 
         for (int64_t ci = 0; ci < cin; ci++)
             for (int64_t co = 0; co < cout; co++) pack_at(packed, kp, t * seg + ci, co, wb[(t * cin + ci) * cout + co]);
     if (flat) {
-        int rc = flat_conv(y, x, s->n, s->h, s->w, cin, s->k, s->pad, cout, packed, bias);
+        flat_shape f = {.h = s->h, .w = s->w, .cin = cin, .cout = cout, .k = s->k, .pad = s->pad, .up = 1,
+                        .hp = s->h + 2 * s->pad, .wp = s->w + 2 * s->pad};
+        int rc = flat_conv(y, x, s->n, f, packed, bias);
         free(wb); free(packed); free(zero);
         return rc;
     }
@@ -415,8 +428,9 @@ int D4J_CPU(conv2d_amx_forward)(float* y, const float* x, const float* w, const 
     return rc;
 }
 
-/* Stride-1 backward data as a forward convolution: dx = conv(dy padded by k − 1 − pad, w turned
- * by 180° with Cin and Cout swapped), i.e. B row (k−1−kh, k−1−kw)·Cs + co holds w[kh][kw][·][co]. */
+/* Backward data as a stride-1 forward convolution: dx = conv(dy spread out by the stride and padded
+ * by k − 1 − pad before (H + k − 1 rows and W + k − 1 columns in all), w turned by 180° with Cin and
+ * Cout swapped), i.e. B row (k−1−kh, k−1−kw)·Cs + co holds w[kh][kw][·][co]. */
 static int flat_backward_data(float* dx, const float* dy, const float* w, const d4j_conv_shape* s) {
     const int k = s->k, taps = k * k;
     const int64_t cin = s->cin, cout = s->cout, cs = round_up(cout, KS), kp = taps * cs;
@@ -434,13 +448,16 @@ static int flat_backward_data(float* dx, const float* dy, const float* w, const 
             const bf16* wrow = wb + ((int64_t)t * cin + ci) * cout;
             for (int64_t co = 0; co < cout; co++) pack_at(packed, kp, (taps - 1 - t) * cs + co, ci, wrow[co]);
         }
-    int rc = flat_conv(dx, dy, s->n, s->ho, s->wo, cout, k, k - 1 - s->pad, cin, packed, NULL);
+    flat_shape f = {.h = s->ho, .w = s->wo, .cin = cout, .cout = cin, .k = k, .pad = k - 1 - s->pad,
+                    .up = s->stride, .hp = s->h + k - 1, .wp = s->w + k - 1};
+    int rc = flat_conv(dx, dy, s->n, f, packed, NULL);
     free(wb); free(packed);
     return rc;
 }
 
 int D4J_CPU(conv2d_amx_backward_data)(float* dx, const float* dy, const float* w, const d4j_conv_shape* s) {
-    if (s->stride == 1 && s->pad <= s->k - 1) return flat_backward_data(dx, dy, w, s);
+    /* stride 1 and 2 spread out; larger strides would multiply mostly zeros: gathered */
+    if (s->stride <= 2 && s->pad <= s->k - 1) return flat_backward_data(dx, dy, w, s);
     const int k = s->k, st = s->stride;
     const int64_t cin = s->cin, cout = s->cout, seg = (cout + 1) & ~(int64_t)1;
     const int64_t kmax = round_up((int64_t)k * k * seg, KS), panels = d4j_ceil_div(cin, TR);
@@ -581,6 +598,41 @@ static void add_partials(float* dw, float* dbias, const float* partial, int thre
             for (int64_t co = 0; co < cout; co++) dbias[co] += pt[tsize + co];
     }
 }
+/* One image's operands for flat_backward_weights: dyT[co][q] (zero where q is no output) and the
+ * x_pad pixel pairs xe[p] = (2p, 2p + 1), xo[p] = (2p + 1, 2p + 2). */
+static void image_operands(bf16* dyT, uint32_t* xe, uint32_t* xo, const float* dyn, const float* xn,
+                           const d4j_conv_shape* s, int64_t co16, int64_t ci16, int64_t qn, int64_t npair,
+                           __m512i order) {
+    const int64_t cout = s->cout, cin = s->cin, ho = s->ho, wo = s->wo, wp = s->w + 2 * s->pad;
+    const int64_t plane = (s->h + 2 * s->pad) * wp;
+    /* dyᵀ: 16 q × 16 co blocks through transpose16 */
+    for (int64_t c0 = 0; c0 < co16; c0 += 16) {
+        __mmask16 cm = cout - c0 >= 16 ? 0xFFFF : (__mmask16)((1u << (cout - c0)) - 1u);
+        for (int64_t q0 = 0; q0 < qn; q0 += 16) {
+            __m512 r[16], t[16];
+            for (int i = 0; i < 16; i++) {
+                int64_t q = q0 + i, oi = q / wp, oj = q % wp;
+                r[i] = oi < ho && oj < wo ? _mm512_maskz_loadu_ps(cm, dyn + (oi * wo + oj) * cout + c0)
+                                          : _mm512_setzero_ps();
+            }
+            transpose16(t, r);
+            for (int c = 0; c < 16; c++)
+                _mm256_storeu_si256((__m256i*)(dyT + (c0 + c) * qn + q0), (__m256i)_mm512_cvtneps_pbh(t[c]));
+        }
+    }
+    /* x_pad pixel q as a row of x, or NULL (zeros) in the padding and past the plane */
+    for (int64_t p = 0; p < npair; p++) {
+        const float* px[3];
+        for (int e = 0; e < 3; e++) {
+            int64_t q = 2 * p + e, i = q / wp - s->pad, j = q % wp - s->pad;
+            px[e] = q < plane && i >= 0 && i < s->h && j >= 0 && j < s->w ? xn + (i * s->w + j) * cin : NULL;
+        }
+        interleave_pair(xe + p * ci16, px[0], px[1], cin, ci16, order);
+        interleave_pair(xo + p * ci16, px[1], px[2], cin, ci16, order);
+    }
+    MEMORY_BARRIER();
+}
+
 /*
  * Stride-1 weight gradient over the padded layout of flat_conv: with q the padded pixel
  * number of an output (zero dy where q is no output), dWᵀ[tap][co][ci] = Σ_q dy[q][co] ·
@@ -591,11 +643,13 @@ static void add_partials(float* dw, float* dbias, const float* partial, int thre
 static int flat_backward_weights(float* dw, float* dbias, const float* dy, const float* x, const d4j_conv_shape* s) {
     const int k = s->k, taps = k * k;
     const int64_t cin = s->cin, cout = s->cout, ci16 = round_up(cin, TR), co16 = round_up(cout, TR);
-    const int64_t hp = s->h + 2 * s->pad, wp = s->w + 2 * s->pad, ho = s->ho, wo = s->wo, plane = hp * wp;
+    const int64_t wp = s->w + 2 * s->pad, ho = s->ho, wo = s->wo;
     const int64_t qn = round_up(ho * wp, KS);           /* pixels q a dyᵀ row spans: every output, zeros after */
     const int64_t npair = (qn + (k - 1) * (wp + 1)) / 2 + 1; /* pairs a tap's B can reach, from either parity */
     const int64_t tsize = (int64_t)taps * co16 * ci16;
-    const int threads = d4j_split_threads(s->n * ho * wo * taps * cin * cout, s->n);
+    /* the threads take fixed ranges of (image, tap) items, so a batch of one still uses them all */
+    const int64_t items = s->n * taps;
+    const int threads = d4j_split_threads(s->n * ho * wo * taps * cin * cout, items);
     const int64_t per_f = tsize + co16, per_b = co16 * qn + 2 * npair * ci16 * 2;
     float* partial = d4j_bf16_alloc((size_t)(threads * per_f) * sizeof(float));
     bf16* buf = d4j_bf16_alloc((size_t)(threads * per_b) * sizeof(bf16));
@@ -616,55 +670,34 @@ static int flat_backward_weights(float* dw, float* dbias, const float* dy, const
     }
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
-        int64_t n0, n1;
-        const int tid = d4j_split_range(s->n, &n0, &n1);
+        int64_t it0, it1, built = -1;
+        const int tid = d4j_split_range(items, &it0, &it1);
         float* pT = partial + tid * per_f;
         float* pb = pT + tsize;
         bf16* dyT = buf + tid * per_b;
         uint32_t* xe = (uint32_t*)(dyT + co16 * qn); /* xe[p]: pixels 2p, 2p + 1 */
         uint32_t* xo = xe + npair * ci16;             /* xo[p]: pixels 2p + 1, 2p + 2 */
         tiles_on();
-        for (int64_t n = n0; n < n1; n++) {
-            const float* dyn = dy + n * ho * wo * cout;
-            const float* xn = x + n * s->h * s->w * cin;
-            for (int64_t m = 0; m < ho * wo; m++) /* fp32 Σ dy */
-                for (int64_t co = 0; co < cout; co++) pb[co] += dyn[m * cout + co];
-            /* dyᵀ[co][q]: 16 q × 16 co blocks through transpose16 */
-            for (int64_t c0 = 0; c0 < co16; c0 += 16) {
-                __mmask16 cm = cout - c0 >= 16 ? 0xFFFF : (__mmask16)((1u << (cout - c0)) - 1u);
-                for (int64_t q0 = 0; q0 < qn; q0 += 16) {
-                    __m512 r[16], t[16];
-                    for (int i = 0; i < 16; i++) {
-                        int64_t q = q0 + i, oi = q / wp, oj = q % wp;
-                        r[i] = oi < ho && oj < wo ? _mm512_maskz_loadu_ps(cm, dyn + (oi * wo + oj) * cout + c0)
-                                                  : _mm512_setzero_ps();
-                    }
-                    transpose16(t, r);
-                    for (int c = 0; c < 16; c++)
-                        _mm256_storeu_si256((__m256i*)(dyT + (c0 + c) * qn + q0), (__m256i)_mm512_cvtneps_pbh(t[c]));
-                }
+        for (int64_t it = it0; it < it1; it++) {
+            const int64_t n = it / taps;
+            const int kh = (int)(it % taps) / k, kw = (int)(it % taps) % k;
+            if (it % taps == 0) { /* fp32 Σ dy, once per image: with its first tap */
+                const float* dyn = dy + n * ho * wo * cout;
+                for (int64_t m = 0; m < ho * wo; m++)
+                    for (int64_t co = 0; co < cout; co++) pb[co] += dyn[m * cout + co];
             }
-            /* x_pad pixel q as a row of x, or NULL (zeros) in the padding and past the plane */
-            for (int64_t p = 0; p < npair; p++) {
-                const float* px[3];
-                for (int e = 0; e < 3; e++) {
-                    int64_t q = 2 * p + e, i = q / wp - s->pad, j = q % wp - s->pad;
-                    px[e] = q < plane && i >= 0 && i < s->h && j >= 0 && j < s->w ? xn + (i * s->w + j) * cin : NULL;
-                }
-                interleave_pair(xe + p * ci16, px[0], px[1], cin, ci16, order);
-                interleave_pair(xo + p * ci16, px[1], px[2], cin, ci16, order);
+            if (n != built) { /* this image's dyᵀ and pixel pairs, shared by its taps */
+                image_operands(dyT, xe, xo, dy + n * ho * wo * cout, x + n * s->h * s->w * cin, s, co16, ci16, qn,
+                               npair, order);
+                built = n;
             }
-            MEMORY_BARRIER();
-            for (int kh = 0; kh < k; kh++)
-                for (int kw = 0; kw < k; kw++) {
-                    const int64_t off = kh * wp + kw;
-                    const uint32_t* xb = off % 2 ? xo + (off - 1) / 2 * ci16 : xe + off / 2 * ci16;
-                    float* pt = pT + (int64_t)(kh * k + kw) * co16 * ci16;
-                    for (int64_t co = 0; co < co16; co += 2 * TR)
-                        for (int64_t ci = 0; ci < ci16; ci += 2 * TR)
-                            wgrad_block(pt + co * ci16 + ci, (long)ci16 * 4, dyT + co * qn, (long)qn * 2, xb + ci,
-                                        (long)ci16 * 4, qn / KS, co + TR < co16, ci + TR < ci16);
-                }
+            const int64_t off = kh * wp + kw;
+            const uint32_t* xb = off % 2 ? xo + (off - 1) / 2 * ci16 : xe + off / 2 * ci16;
+            float* pt = pT + (int64_t)(kh * k + kw) * co16 * ci16;
+            for (int64_t co = 0; co < co16; co += 2 * TR)
+                for (int64_t ci = 0; ci < ci16; ci += 2 * TR)
+                    wgrad_block(pt + co * ci16 + ci, (long)ci16 * 4, dyT + co * qn, (long)qn * 2, xb + ci,
+                                (long)ci16 * 4, qn / KS, co + TR < co16, ci + TR < ci16);
         }
         _tile_release();
     }
