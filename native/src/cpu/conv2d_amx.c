@@ -12,21 +12,21 @@
  * the passes that feed them (rounding, gathering taps into rows, the stores)
  * are what these kernels keep short.
  *
- * Forward and backward data (the implicit GEMMs of conv2d.c): for each block of
- * 32 output rows, A row m holds the bf16 channel vectors of its taps back to back
- * (seg = Cin, or Cout for backward data, rounded up to even; a tap in the padding
- * contributes zeros), padded with zeros to a multiple of 32; B is the weight
- * matrix over that same index, packed in 16-column panels of pairs. Two A tiles ×
- * two B tiles into four C tiles per step of 32. Backward data with a stride takes
- * the residue classes of conv2d.c: each is a GEMM over the taps that reach it.
- *
- * Backward weights computes dWᵀ[tap][co][ci] = Σ_m dy[m][co] · x(m, tap)[ci] per
- * chunk of 256 output pixels: A = dyᵀ (rows co, pixels along the row; transposed
- * once per chunk and shared by every tap), B = the x rows of pixel pairs
- * interleaved (built per tap, rounded on the fly), C in a per-thread float32
- * partial that tile loads and stores keep across chunks. Threads take fixed
- * ranges of chunks and their partials are added in thread order (thread_split.h),
- * transposed into dW.
+ * Two schedules. Stride 1 (forward, backward data, weight gradient) and stride-2
+ * backward data run over a zero-padded bf16 copy of each image, where every A
+ * tile is one tile load with no gathering (see flat_conv and
+ * flat_backward_weights below). Other strides gather: for each block of 32 output
+ * rows, A row m holds the bf16 channel vectors of its taps back to back (seg =
+ * Cin, or Cout for backward data, rounded up to even; a tap in the padding
+ * contributes zeros), padded with zeros to a multiple of 32; backward data takes
+ * the residue classes of conv2d.c, each a GEMM over the taps that reach it; the
+ * weight gradient computes dWᵀ[tap][co][ci] = Σ_m dy[m][co] · x(m, tap)[ci] per
+ * chunk of 256 output pixels (A = dyᵀ, transposed once per chunk; B = pixel pairs'
+ * x rows interleaved per tap). B is always the weight matrix packed in 16-column
+ * panels of pairs; two A tiles × two B tiles into four C tiles per step of 32.
+ * Weight-gradient partials are per thread, float32, kept across images or chunks
+ * by tile loads and stores, over fixed ranges of work (thread_split.h), added in
+ * thread order and transposed into dW: the same sums every run.
  *
  * Linux gives AMX state only to a process that asked for it
  * (arch_prctl ARCH_REQ_XCOMP_PERM); runtime/cpu_select.c asks once, and the front
