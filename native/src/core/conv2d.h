@@ -16,6 +16,33 @@ typedef struct d4j_conv_shape {
     int32_t k, stride, pad; /* square kernel */
 } d4j_conv_shape;
 
+#define D4J_CONV_MAX_TAPS 49 /* kernels up to 7×7 (checked by ops/conv2d.c) */
+
+/* Backward data with a stride, as the CPU kernels split it: the dx pixels (h, w) with h ≡ ph and
+ * w ≡ pw (mod stride), nh × nw of them per image, receive exactly the taps (tkh[t], tkw[t]) with
+ * kh ≡ ph + pad, kw ≡ pw + pad (mod stride): one GEMM per class over its taps. A class no tap
+ * reaches (taps = 0) gets dx = 0. */
+typedef struct {
+    int taps, tkh[D4J_CONV_MAX_TAPS], tkw[D4J_CONV_MAX_TAPS];
+    int64_t nh, nw;
+} d4j_conv_residue;
+
+static inline d4j_conv_residue d4j_conv_residue_class(const d4j_conv_shape* s, int ph, int pw) {
+    const int st = s->stride;
+    d4j_conv_residue r;
+    r.taps = 0;
+    for (int kh = 0; kh < s->k; kh++)
+        for (int kw = 0; kw < s->k; kw++)
+            if ((ph + s->pad - kh) % st == 0 && (pw + s->pad - kw) % st == 0) {
+                r.tkh[r.taps] = kh;
+                r.tkw[r.taps] = kw;
+                r.taps++;
+            }
+    r.nh = ph < s->h ? (s->h - ph + st - 1) / st : 0;
+    r.nw = pw < s->w ? (s->w - pw + st - 1) / st : 0;
+    return r;
+}
+
 /* Each returns 0, or -1 when its scratch memory could not be allocated. */
 /* y = conv(x, w) + bias (bias may be NULL) */
 D4J_CPU_DECLARE(int, conv2d_forward, (float* y, const float* x, const float* w, const float* bias,

@@ -19,7 +19,7 @@
 #include "wgrad_tile.h"
 
 #define TILES_PER_BLOCK 8
-#define MAX_TAPS 49 /* kernels up to 7×7 */
+#define MAX_TAPS D4J_CONV_MAX_TAPS
 
 static float* alloc_floats(size_t n) {
     void* p = NULL;
@@ -129,19 +129,12 @@ int D4J_CPU(conv2d_backward_data)(float* dx, const float* dy, const float* w, co
     }
     memset(zero, 0, (size_t)cout * sizeof(float));
 
-    /* dx pixels (h, w) with h ≡ ph, w ≡ pw (mod stride) receive exactly the taps
-     * kh ≡ ph + pad, kw ≡ pw + pad (mod stride): one tile-friendly group each. */
+    /* one tile-friendly GEMM per residue class of dx pixels (d4j_conv_residue_class) */
     for (int ph = 0; ph < st; ph++)
         for (int pw = 0; pw < st; pw++) {
-            int tkh[MAX_TAPS], tkw[MAX_TAPS], taps = 0;
-            for (int kh = 0; kh < k; kh++)
-                for (int kw = 0; kw < k; kw++)
-                    if ((ph + s->pad - kh) % st == 0 && (pw + s->pad - kw) % st == 0) {
-                        tkh[taps] = kh;
-                        tkw[taps] = kw;
-                        taps++;
-                    }
-            int64_t nh = ph < s->h ? ceil_div(s->h - ph, st) : 0, nw = pw < s->w ? ceil_div(s->w - pw, st) : 0;
+            const d4j_conv_residue cls = d4j_conv_residue_class(s, ph, pw);
+            const int taps = cls.taps, *tkh = cls.tkh, *tkw = cls.tkw;
+            const int64_t nh = cls.nh, nw = cls.nw;
             int64_t m_total = s->n * nh * nw;
             if (m_total == 0) continue;
             /* packed[j][t][co][16] = w[tap t][16 j + c][co] */

@@ -48,7 +48,7 @@
 #define TR 16 /* tile rows; also the columns of a C tile */
 #define KS 32 /* bf16 in a tile row: one step of the reduction */
 #define BM 32 /* GEMM rows per block: two A tiles */
-#define MAX_TAPS 49
+#define MAX_TAPS D4J_CONV_MAX_TAPS
 #define CHUNK 256 /* weight gradient: output pixels per chunk (8 steps) */
 
 /* GCC's tile loads are asm statements with the address as a plain register input:
@@ -116,10 +116,9 @@ typedef struct {
     const bf16* zero;
     int64_t seg;
     int taps, backward;
-    /* backward data: the residue class (ph, pw), its nh × nwq pixels per image, its taps */
+    /* backward data: the residue class (ph, pw) of dx pixels and its taps */
     int ph, pw;
-    int64_t nh, nwq;
-    int tkh[MAX_TAPS], tkw[MAX_TAPS];
+    d4j_conv_residue cls;
 } row_plan;
 
 static float* row_sources(const row_plan* r, int64_t m, const bf16** src) {
@@ -135,10 +134,11 @@ static float* row_sources(const row_plan* r, int64_t m, const bf16** src) {
         return r->dst + m * s->cout;
     }
     const int st = s->stride;
-    int64_t n = m / (r->nh * r->nwq), q = m % (r->nh * r->nwq);
-    int64_t h = r->ph + (q / r->nwq) * st, wq = r->pw + (q % r->nwq) * st;
+    const d4j_conv_residue* c = &r->cls;
+    int64_t n = m / (c->nh * c->nw), q = m % (c->nh * c->nw);
+    int64_t h = r->ph + (q / c->nw) * st, wq = r->pw + (q % c->nw) * st;
     for (int t = 0; t < r->taps; t++) {
-        int64_t dh = h + s->pad - r->tkh[t], dw = wq + s->pad - r->tkw[t]; /* multiples of st */
+        int64_t dh = h + s->pad - c->tkh[t], dw = wq + s->pad - c->tkw[t]; /* multiples of st */
         int64_t yo = dh / st, xo = dw / st;
         int inside = dh >= 0 && dw >= 0 && yo < s->ho && xo < s->wo;
         src[t] = inside ? r->src + ((n * s->ho + yo) * s->wo + xo) * r->seg : r->zero;
@@ -474,26 +474,18 @@ int D4J_CPU(conv2d_amx_backward_data)(float* dx, const float* dy, const float* w
     d4j_bf16_round_rows(dyb, dy, opixels, cout, seg);
     d4j_bf16_round_run(wb, w, nw);
     int rc = 0;
-    /* dx pixels (h, w) with h ≡ ph, w ≡ pw (mod stride) receive exactly the taps
-     * kh ≡ ph + pad, kw ≡ pw + pad (mod stride); a class no tap reaches gets zeros. */
+    /* one GEMM per residue class of dx pixels (d4j_conv_residue_class); a class no tap reaches gets zeros */
     for (int ph = 0; ph < st && rc == 0; ph++)
         for (int pw = 0; pw < st && rc == 0; pw++) {
-            row_plan r = {.s = s, .src = dyb, .dst = dx, .zero = zero, .seg = seg, .backward = 1, .ph = ph, .pw = pw};
-            for (int kh = 0; kh < k; kh++)
-                for (int kw = 0; kw < k; kw++)
-                    if ((ph + s->pad - kh) % st == 0 && (pw + s->pad - kw) % st == 0) {
-                        r.tkh[r.taps] = kh;
-                        r.tkw[r.taps] = kw;
-                        r.taps++;
-                    }
-            r.nh = ph < s->h ? d4j_ceil_div(s->h - ph, st) : 0;
-            r.nwq = pw < s->w ? d4j_ceil_div(s->w - pw, st) : 0;
-            const int64_t m_total = s->n * r.nh * r.nwq, kp = round_up(r.taps * seg, KS);
+            row_plan r = {.s = s, .src = dyb, .dst = dx, .zero = zero, .seg = seg, .backward = 1, .ph = ph, .pw = pw,
+                          .cls = d4j_conv_residue_class(s, ph, pw)};
+            r.taps = r.cls.taps;
+            const int64_t m_total = s->n * r.cls.nh * r.cls.nw, kp = round_up(r.taps * seg, KS);
             if (m_total == 0) continue;
             memset(packed, 0, (size_t)(panels * kp * TR) * sizeof(bf16));
             for (int t = 0; t < r.taps; t++) /* B row t·seg + co holds w[tap t][·][co] */
                 for (int64_t ci = 0; ci < cin; ci++) {
-                    const bf16* wrow = wb + ((int64_t)(r.tkh[t] * k + r.tkw[t]) * cin + ci) * cout;
+                    const bf16* wrow = wb + ((int64_t)(r.cls.tkh[t] * k + r.cls.tkw[t]) * cin + ci) * cout;
                     for (int64_t co = 0; co < cout; co++) pack_at(packed, kp, t * seg + co, ci, wrow[co]);
                 }
             rc = run_rows(&r, m_total, kp, packed, cin, NULL);
@@ -545,9 +537,13 @@ static void transpose_dy(bf16* dyT, const float* dy, int64_t cout, int64_t co16,
     }
 }
 
+/* The 16-bit lanes of [a0..a15 | b0..b15] in the order a0 b0 a1 b1 ... (VPERMW indices). */
+static const uint16_t pair_order[32] __attribute__((aligned(64))) = {
+    0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+
 /* xp[p][ci] = (bf16 a[ci], bf16 b[ci]) for ci < ci16 (zero past cin; a NULL row is zeros) */
-static void interleave_pair(uint32_t* xp, const float* a, const float* b, int64_t cin, int64_t ci16,
-                            __m512i order) {
+static void interleave_pair(uint32_t* xp, const float* a, const float* b, int64_t cin, int64_t ci16) {
+    const __m512i order = _mm512_load_si512(pair_order);
     for (int64_t c0 = 0; c0 < ci16; c0 += 16) {
         __mmask16 m = cin - c0 >= 16 ? 0xFFFF : cin > c0 ? (__mmask16)((1u << (cin - c0)) - 1u) : 0;
         __m512 va = a ? _mm512_maskz_loadu_ps(m, a + c0) : _mm512_setzero_ps();
@@ -584,6 +580,20 @@ static void wgrad_block(float* pT, long ldc, const bf16* dyT, long lda, const ui
     if (two_rows && two_cols) _tile_stored(3, pT + TR * (ldc / 4) + TR, ldc);
 }
 
+/* Per thread: per_f floats of weight-gradient partials, zeroed (so one of a thread OpenMP never
+ * started adds nothing), and per_b bf16 of operand buffers. 0, or -1 with nothing allocated. */
+static int alloc_partials(float** partial, bf16** buf, int threads, int64_t per_f, int64_t per_b) {
+    *partial = d4j_bf16_alloc((size_t)(threads * per_f) * sizeof(float));
+    *buf = d4j_bf16_alloc((size_t)(threads * per_b) * sizeof(bf16));
+    if (!*partial || !*buf) {
+        free(*partial);
+        free(*buf);
+        return -1;
+    }
+    memset(*partial, 0, (size_t)(threads * per_f) * sizeof(float));
+    return 0;
+}
+
 /* dw[t][ci][co] += Σ_threads pT[t][co][ci], dbias += Σ_threads pb, in thread order: the same sums every run */
 static void add_partials(float* dw, float* dbias, const float* partial, int threads, int64_t per_f, int taps,
                          int64_t cin, int64_t cout, int64_t co16, int64_t ci16) {
@@ -601,8 +611,7 @@ static void add_partials(float* dw, float* dbias, const float* partial, int thre
 /* One image's operands for flat_backward_weights: dyT[co][q] (zero where q is no output) and the
  * x_pad pixel pairs xe[p] = (2p, 2p + 1), xo[p] = (2p + 1, 2p + 2). */
 static void image_operands(bf16* dyT, uint32_t* xe, uint32_t* xo, const float* dyn, const float* xn,
-                           const d4j_conv_shape* s, int64_t co16, int64_t ci16, int64_t qn, int64_t npair,
-                           __m512i order) {
+                           const d4j_conv_shape* s, int64_t co16, int64_t ci16, int64_t qn, int64_t npair) {
     const int64_t cout = s->cout, cin = s->cin, ho = s->ho, wo = s->wo, wp = s->w + 2 * s->pad;
     const int64_t plane = (s->h + 2 * s->pad) * wp;
     /* dyᵀ: 16 q × 16 co blocks through transpose16 */
@@ -627,8 +636,8 @@ static void image_operands(bf16* dyT, uint32_t* xe, uint32_t* xo, const float* d
             int64_t q = 2 * p + e, i = q / wp - s->pad, j = q % wp - s->pad;
             px[e] = q < plane && i >= 0 && i < s->h && j >= 0 && j < s->w ? xn + (i * s->w + j) * cin : NULL;
         }
-        interleave_pair(xe + p * ci16, px[0], px[1], cin, ci16, order);
-        interleave_pair(xo + p * ci16, px[1], px[2], cin, ci16, order);
+        interleave_pair(xe + p * ci16, px[0], px[1], cin, ci16);
+        interleave_pair(xo + p * ci16, px[1], px[2], cin, ci16);
     }
     MEMORY_BARRIER();
 }
@@ -651,23 +660,9 @@ static int flat_backward_weights(float* dw, float* dbias, const float* dy, const
     const int64_t items = s->n * taps;
     const int threads = d4j_split_threads(s->n * ho * wo * taps * cin * cout, items);
     const int64_t per_f = tsize + co16, per_b = co16 * qn + 2 * npair * ci16 * 2;
-    float* partial = d4j_bf16_alloc((size_t)(threads * per_f) * sizeof(float));
-    bf16* buf = d4j_bf16_alloc((size_t)(threads * per_b) * sizeof(bf16));
-    if (!partial || !buf) {
-        free(partial);
-        free(buf);
-        return -1;
-    }
-    memset(partial, 0, (size_t)(threads * per_f) * sizeof(float));
-    __m512i order;
-    {
-        uint16_t o[32];
-        for (int i = 0; i < 16; i++) {
-            o[2 * i] = (uint16_t)i;
-            o[2 * i + 1] = (uint16_t)(16 + i);
-        }
-        order = _mm512_loadu_si512(o);
-    }
+    float* partial;
+    bf16* buf;
+    if (alloc_partials(&partial, &buf, threads, per_f, per_b)) return -1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int64_t it0, it1, built = -1;
@@ -688,7 +683,7 @@ static int flat_backward_weights(float* dw, float* dbias, const float* dy, const
             }
             if (n != built) { /* this image's dyᵀ and pixel pairs, shared by its taps */
                 image_operands(dyT, xe, xo, dy + n * ho * wo * cout, x + n * s->h * s->w * cin, s, co16, ci16, qn,
-                               npair, order);
+                               npair);
                 built = n;
             }
             const int64_t off = kh * wp + kw;
@@ -719,24 +714,9 @@ int D4J_CPU(conv2d_amx_backward_weights)(float* dw, float* dbias, const float* d
     const int threads = d4j_split_threads(m_total * taps * cin * cout, chunks);
     /* per thread: dWᵀ partial, dbias partial (cout rounded to 16 floats), dyᵀ, x pairs */
     const int64_t per_f = tsize + co16, per_b = co16 * CHUNK + CHUNK * ci16;
-    float* partial = d4j_bf16_alloc((size_t)(threads * per_f) * sizeof(float));
-    bf16* buf = d4j_bf16_alloc((size_t)(threads * per_b) * sizeof(bf16));
-    if (!partial || !buf) {
-        free(partial);
-        free(buf);
-        return -1;
-    }
-    /* every partial zeroed here, so one of a thread OpenMP never started adds nothing */
-    memset(partial, 0, (size_t)(threads * per_f) * sizeof(float));
-    __m512i order;
-    {
-        uint16_t o[32];
-        for (int i = 0; i < 16; i++) {
-            o[2 * i] = (uint16_t)i;
-            o[2 * i + 1] = (uint16_t)(16 + i);
-        }
-        order = _mm512_loadu_si512(o);
-    }
+    float* partial;
+    bf16* buf;
+    if (alloc_partials(&partial, &buf, threads, per_f, per_b)) return -1;
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int64_t ch0, ch1;
@@ -765,7 +745,7 @@ int D4J_CPU(conv2d_amx_backward_weights)(float* dw, float* dbias, const float* d
                             int64_t wi = (r % s->wo) * s->stride - s->pad + kw;
                             if (hi >= 0 && hi < s->h && wi >= 0 && wi < s->w) src[e] = x + ((n * s->h + hi) * s->w + wi) * cin;
                         }
-                        interleave_pair(xp + p * ci16, src[0], src[1], cin, ci16, order);
+                        interleave_pair(xp + p * ci16, src[0], src[1], cin, ci16);
                     }
                     MEMORY_BARRIER();
                     float* pt = pT + (int64_t)(kh * k + kw) * co16 * ci16;

@@ -50,7 +50,7 @@
 #define TM 6  /* tile rows */
 #define TN 16 /* tile columns: two 8-lane vectors */
 #define TILES_PER_BLOCK 8
-#define MAX_TAPS 49
+#define MAX_TAPS D4J_CONV_MAX_TAPS
 
 /* The 32-bit pair at p (p is 4-byte aligned: rows hold an even count of bf16). */
 static inline int32_t pair_at(const bf16* p) {
@@ -206,19 +206,12 @@ int D4J_CPU(conv2d_bf16_backward_data)(float* dx, const float* dy, const float* 
     d4j_bf16_round_rows(dyb, dy, opixels, cout, coutp);
     d4j_bf16_round_run(wb, w, nw);
 
-    /* dx pixels (h, w) with h ≡ ph, w ≡ pw (mod stride) receive exactly the taps
-     * kh ≡ ph + pad, kw ≡ pw + pad (mod stride): one tile-friendly group each (as conv2d.c). */
+    /* one tile-friendly GEMM per residue class of dx pixels (d4j_conv_residue_class, as conv2d.c) */
     for (int ph = 0; ph < st; ph++)
         for (int pw = 0; pw < st; pw++) {
-            int tkh[MAX_TAPS], tkw[MAX_TAPS], taps = 0;
-            for (int kh = 0; kh < k; kh++)
-                for (int kw = 0; kw < k; kw++)
-                    if ((ph + s->pad - kh) % st == 0 && (pw + s->pad - kw) % st == 0) {
-                        tkh[taps] = kh;
-                        tkw[taps] = kw;
-                        taps++;
-                    }
-            int64_t nh = ph < s->h ? d4j_ceil_div(s->h - ph, st) : 0, nwq = pw < s->w ? d4j_ceil_div(s->w - pw, st) : 0;
+            const d4j_conv_residue cls = d4j_conv_residue_class(s, ph, pw);
+            const int taps = cls.taps, *tkh = cls.tkh, *tkw = cls.tkw;
+            const int64_t nh = cls.nh, nwq = cls.nw;
             int64_t m_total = s->n * nh * nwq;
             if (m_total == 0) continue;
             /* packed[j][t][p][c][e] = bf16 w[tap t][16 j + c][2p + e], zero past Cin and Cout */
