@@ -274,6 +274,13 @@ d4j_status d4j_axpby(d4j_ctx* ctx, d4j_tensor* out, const d4j_tensor* x, const d
  * stride 1..4, 0 <= pad < K. */
 d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
                               const d4j_tensor* bias, int32_t stride, int32_t pad);
+/* The forward with a residual connection's sum fused: y = conv(x, w) + bias + residual, as a
+ * residual block's out = skip(x) + conv2(h) needs; residual has y's shape and is not y. The CPU's
+ * Winograd kernels add it as they store y (one pass over the output where a separate d4j_add
+ * makes three); the other kernels add it after the convolution. Either way the bits of
+ * d4j_conv2d_forward followed by d4j_add. */
+d4j_status d4j_conv2d_forward_residual(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* residual,
+                                       const d4j_tensor* w, const d4j_tensor* bias, int32_t stride, int32_t pad);
 /* dx = dL/dx, overwritten. */
 d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w,
                                     int32_t stride, int32_t pad);
@@ -310,6 +317,13 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
                                   const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* mean,
                                   const d4j_tensor* rstd, const d4j_tensor* gamma, const d4j_tensor* beta,
                                   int32_t groups, int32_t silu);
+/* The backward with a residual connection's gradient sum fused: dx = dL/dx + residual, for a
+ * block out = f(GN(x)) + r(x) whose ∂L/∂x through r is residual (x's shape, not dx): the CPU adds
+ * it as it stores dx (the bits of a separate d4j_add, one pass over dx fewer). */
+d4j_status d4j_groupnorm_backward_residual(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
+                                           const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* residual,
+                                           const d4j_tensor* mean, const d4j_tensor* rstd, const d4j_tensor* gamma,
+                                           const d4j_tensor* beta, int32_t groups, int32_t silu);
 
 /* ---- attention ----------------------------------------------------------------- */
 

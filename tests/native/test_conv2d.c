@@ -6,7 +6,7 @@
  * stride 1; other shapes fall back to direct) and the automatic choice, at the
  * Fashion-MNIST U-Net's shapes (32 and 64 channels on 28×28, 14×14 and 7×7 maps,
  * and its 1-channel first and last layers, which the thin kernels run). Runs under
- * every CPU build.
+ * every CPU build. The forward with a fused residual must give the bits of the forward and an add.
  * Tolerance: relative RMS error 1e-5 for every algorithm. float32's unit
  * roundoff is 6e-8; a sum of 9·Cin products (≤ 576 here) grows a random-walk
  * error of ~sqrt(576)·6e-8 ≈ 1.4e-6, and Winograd's transforms add a few more
@@ -106,6 +106,68 @@ static void run(cfg c, int32_t algo) {
     free(ry); free(rdx); free(rdw); free(rdb);
 }
 
+/* The fused residual (d4j_conv2d_forward_residual) against the forward followed by an add: the
+ * same bits, under each algorithm and, where the CPU has it, the bf16 precision (whose kernels add
+ * the residual in a second pass); then its argument checks. */
+static void run_residual(cfg c, int32_t algo, int32_t precision) {
+    int ho = (c.h + 2 * c.p - c.k) / c.s + 1, wo = (c.w + 2 * c.p - c.k) / c.s + 1;
+    int64_t nx = (int64_t)c.n * c.h * c.w * c.cin, nw = (int64_t)c.k * c.k * c.cin * c.cout,
+            ny = (int64_t)c.n * ho * wo * c.cout;
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(c.cout * 4), *r = malloc(ny * 4);
+    test_data(x, nx, 11);
+    test_data(w, nw, 12);
+    test_data(b, c.cout, 13);
+    test_data(r, ny, 14);
+    d4j_ctx* ctx;
+    CHECK_OK(d4j_ctx_create(&ctx, D4J_DEVICE_CPU, 0));
+    CHECK_OK(d4j_ctx_set_conv_algo(ctx, algo));
+    if (d4j_ctx_set_precision(ctx, precision) != D4J_OK) {
+        printf("conv residual: precision %d not on this CPU (%s), not run\n", precision, d4j_last_error());
+        d4j_ctx_free(ctx);
+        free(x); free(w); free(b); free(r);
+        return;
+    }
+    int64_t sx[4] = {c.n, c.h, c.w, c.cin}, sw[4] = {c.k, c.k, c.cin, c.cout}, sy[4] = {c.n, ho, wo, c.cout},
+            sb[1] = {c.cout};
+    d4j_tensor *tx = tensor_of(ctx, sx, 4, x), *tw = tensor_of(ctx, sw, 4, w), *tb = tensor_of(ctx, sb, 1, b),
+               *tr = tensor_of(ctx, sy, 4, r), *ty = tensor_of(ctx, sy, 4, NULL), *tf = tensor_of(ctx, sy, 4, NULL);
+    CHECK_OK(d4j_conv2d_forward(ctx, ty, tx, tw, tb, c.s, c.p));
+    CHECK_OK(d4j_add(ctx, ty, ty, tr));
+    CHECK_OK(d4j_conv2d_forward_residual(ctx, tf, tx, tr, tw, tb, c.s, c.p));
+    float *y = download(ctx, ty, ny), *f = download(ctx, tf, ny);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < ny; i++) differ += memcmp(&y[i], &f[i], sizeof(float)) != 0;
+    printf("conv residual %dx%dx%dx%d->%d k%d s%d p%d algo %d precision %d: %lld of %lld differ\n", c.n, c.h, c.w,
+           c.cin, c.cout, c.k, c.s, c.p, algo, precision, (long long)differ, (long long)ny);
+    CHECK(differ == 0, "%lld outputs differ from forward + add", (long long)differ);
+    /* the residual also as the convolution's own input, the identity-skip block's case */
+    if (c.cin == c.cout && ho == c.h && wo == c.w) {
+        CHECK_OK(d4j_conv2d_forward(ctx, ty, tx, tw, tb, c.s, c.p));
+        CHECK_OK(d4j_add(ctx, ty, ty, tx));
+        CHECK_OK(d4j_conv2d_forward_residual(ctx, tf, tx, tx, tw, tb, c.s, c.p));
+        free(y); free(f);
+        y = download(ctx, ty, ny), f = download(ctx, tf, ny);
+        CHECK(memcmp(y, f, (size_t)ny * sizeof(float)) == 0, "residual = x differs from forward + add");
+    }
+    d4j_tensor_free(tx); d4j_tensor_free(tw); d4j_tensor_free(tb); d4j_tensor_free(tr); d4j_tensor_free(ty);
+    d4j_tensor_free(tf);
+    d4j_ctx_free(ctx);
+    free(x); free(w); free(b); free(r); free(y); free(f);
+}
+
+static void residual_errors(void) {
+    d4j_ctx* ctx;
+    CHECK_OK(d4j_ctx_create(&ctx, D4J_DEVICE_CPU, 0));
+    int64_t sx[4] = {1, 5, 5, 3}, sw[4] = {3, 3, 3, 4}, sy[4] = {1, 5, 5, 4}, sbad[4] = {1, 5, 4, 4};
+    d4j_tensor *x = tensor_of(ctx, sx, 4, NULL), *w = tensor_of(ctx, sw, 4, NULL), *y = tensor_of(ctx, sy, 4, NULL),
+               *bad = tensor_of(ctx, sbad, 4, NULL);
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "residual is NULL", d4j_conv2d_forward_residual(ctx, y, x, NULL, w, NULL, 1, 1));
+    CHECK_FAILS(D4J_ERR_SHAPE, "residual", d4j_conv2d_forward_residual(ctx, y, x, bad, w, NULL, 1, 1));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "alias", d4j_conv2d_forward_residual(ctx, y, x, y, w, NULL, 1, 1));
+    d4j_tensor_free(x); d4j_tensor_free(w); d4j_tensor_free(y); d4j_tensor_free(bad);
+    d4j_ctx_free(ctx);
+}
+
 int main(void) {
     cfg cases[] = {
         {2, 7, 7, 5, 19, 3, 1, 1}, {1, 14, 14, 16, 32, 3, 2, 1}, {3, 9, 6, 13, 7, 1, 1, 0},
@@ -118,6 +180,12 @@ int main(void) {
         {1, 8, 8, 64, 4, 3, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        for (int32_t algo = D4J_CONV_AUTO; algo <= D4J_CONV_WINOGRAD_4X4; algo++) run(cases[i], algo);
+        for (int32_t algo = D4J_CONV_AUTO; algo <= D4J_CONV_WINOGRAD_4X4; algo++) {
+            run(cases[i], algo);
+            run_residual(cases[i], algo, D4J_PRECISION_FP32);
+        }
+    /* bf16: every algorithm runs the same bf16 kernels, so AUTO covers them */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_residual(cases[i], D4J_CONV_AUTO, D4J_PRECISION_BF16);
+    residual_errors();
     return finish("test_conv2d");
 }

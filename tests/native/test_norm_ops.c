@@ -3,7 +3,8 @@
  * channel concatenation, the timestep embedding, dropout and the MSE loss
  * against float64 loops, run by ctest once per CPU build (AVX2 and, with
  * D4J_CPU_ISA=generic, the portable one: JUnit only reaches the first). Also
- * the bad inputs of each: NULL and freed tensors, shapes, groups, p.
+ * the bad inputs of each: NULL and freed tensors, shapes, groups, p. The GroupNorm backward
+ * with a fused residual must give the bits of the backward and an add.
  */
 #include <string.h>
 
@@ -79,9 +80,27 @@ static void groupnorm_case_at(int64_t n, int64_t hw, int64_t c, int64_t g, int s
     CHECK(e[0] < 1e-5 && e[1] < 2e-5 && e[2] < 2e-5 && e[3] < 2e-5, "groupnorm vs float64: %.3g %.3g %.3g %.3g", e[0],
           e[1], e[2], e[3]);
     CHECK(e[4] < 1e-6 && e[5] < 1e-6, "statistics vs float64: %.3g %.3g", e[4], e[5]);
-    d4j_tensor* all[] = {tx, tdy, ty, tdx, tg, tb, tdg, tdb, tm, tr};
+
+    /* the fused residual: dx + residual and the same dgamma, dbeta, to the bit */
+    float* res = malloc((size_t)size * sizeof(float));
+    test_data(res, size, 7);
+    d4j_tensor *tres = make(shape, 3, res), *tdx2 = make(shape, 3, NULL), *tdg2 = make(vs, 1, dg0),
+               *tdb2 = make(vs, 1, db0);
+    CHECK_OK(d4j_groupnorm_backward_residual(ctx, tdx2, tdg2, tdb2, tdy, tx, tres, tm, tr, tg, tb, (int32_t)g, silu));
+    float *dx2 = get(tdx2, size), *dg2 = get(tdg2, c), *db2 = get(tdb2, c);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < size; i++) {
+        float want = dx[i] + res[i];
+        differ += memcmp(&want, &dx2[i], sizeof want) != 0;
+    }
+    CHECK(differ == 0, "backward_residual: %lld of %lld dx differ from dx + residual", (long long)differ,
+          (long long)size);
+    CHECK(memcmp(dg, dg2, (size_t)c * sizeof(float)) == 0 && memcmp(db, db2, (size_t)c * sizeof(float)) == 0,
+          "backward_residual changed dgamma or dbeta");
+    d4j_tensor* all[] = {tx, tdy, ty, tdx, tg, tb, tdg, tdb, tm, tr, tres, tdx2, tdg2, tdb2};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) d4j_tensor_free(all[i]);
     free(x); free(dy); free(y); free(dx); free(dg); free(db); free(mu); free(rs); free(ry); free(rdx);
+    free(res); free(dx2); free(dg2); free(db2);
 }
 
 /* A sample's output does not depend on its batch: the first 3 of 4 samples normalized as a
@@ -284,6 +303,12 @@ static void bad_inputs(void) {
     CHECK_FAILS(D4J_ERR_SHAPE, "mean has shape [2, 3] but must be [2, 2]",
                 d4j_groupnorm_backward(ctx, y, g, b, x, x, m, r, g, b, 2, 1));
     CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "distinct", d4j_groupnorm_backward(ctx, y, g, g, x, x, m, r, g, b, 3, 1));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "residual is NULL",
+                d4j_groupnorm_backward_residual(ctx, y, g, b, x, x, NULL, m, r, g, b, 3, 1));
+    CHECK_FAILS(D4J_ERR_SHAPE, "residual has shape [2, 4, 4, 8]",
+                d4j_groupnorm_backward_residual(ctx, y, g, b, x, x, x8, m, r, g, b, 3, 1));
+    CHECK_FAILS(D4J_ERR_INVALID_ARGUMENT, "distinct",
+                d4j_groupnorm_backward_residual(ctx, y, g, b, x, x, y, m, r, g, b, 3, 1));
 
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "tensor y is NULL", d4j_silu_forward(ctx, NULL, x));
     CHECK_FAILS(D4J_ERR_INVALID_HANDLE, "not live", d4j_silu_backward(ctx, y, dead, x));

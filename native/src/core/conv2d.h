@@ -55,8 +55,9 @@ D4J_CPU_DECLARE(int, conv2d_backward_weights, (float* dw, float* dbias, const fl
 
 /* Validated raw pointers to the backend of ctx (shared by conv2d.c and linear.c). */
 struct d4j_ctx;
+/* y = conv + bias (+ residual, y's shape, when not NULL; never y) */
 d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
-                                  const float* bias, const d4j_conv_shape* s);
+                                  const float* bias, const float* residual, const d4j_conv_shape* s);
 d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx, const float* dy, const float* w,
                                         const d4j_conv_shape* s);
 d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* dw, float* dbias, const float* dy,

@@ -14,9 +14,10 @@
 static inline int d4j_conv2d_winograd_applies(const d4j_conv_shape* s) { return s->k == 3 && s->stride == 1; }
 
 /* m is the output tile, 2 or 4. Each returns 0, or -1 when its scratch memory could not be allocated. */
-/* y = conv(x, w) + bias (bias may be NULL) */
+/* y = conv(x, w) + bias + residual (bias, residual may be NULL; residual has y's shape, and is
+ * added last, as a separate add would) */
 D4J_CPU_DECLARE(int, conv2d_winograd_forward, (float* y, const float* x, const float* w, const float* bias,
-                                                const d4j_conv_shape* s, int m))
+                                                const float* residual, const d4j_conv_shape* s, int m))
 /* dx = conv_transpose(dy, w), overwritten */
 D4J_CPU_DECLARE(int, conv2d_winograd_backward_data, (float* dx, const float* dy, const float* w,
                                                       const d4j_conv_shape* s, int m))

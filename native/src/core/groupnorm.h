@@ -17,9 +17,10 @@ typedef struct d4j_gn_shape {
 /* Each returns 0, or -1 when scratch memory could not be allocated. */
 D4J_CPU_DECLARE(int, groupnorm_forward, (float* y, float* mean, float* rstd, const float* x, const float* gamma,
                                          const float* beta, const d4j_gn_shape* s, float eps, int silu))
+/* dx = dL/dx (+ residual, x's shape, when not NULL; never dx: dx parks the SiLU gradient) */
 D4J_CPU_DECLARE(int, groupnorm_backward, (float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                                           const float* mean, const float* rstd, const float* gamma, const float* beta,
-                                          const d4j_gn_shape* s, int silu))
+                                          const float* residual, const d4j_gn_shape* s, int silu))
 
 #ifdef __cplusplus
 extern "C" {

@@ -266,9 +266,10 @@ static int pack_weights(int m, float* packed, const float* w, int64_t cin, int64
 /* The forward on an abstract geometry: y (n, ho, wo, cout) = x (n, h, w, cin) ⋆ packed weights + bias. */
 typedef struct { int64_t n, h, w, cin, ho, wo, cout; int pad; } wino_geom;
 
-/* Y = Aᵀ M A (+ bias) for WV channels from co of one tile, stored at the output pixels
- * (oh0.., ow0..) inside the image. mp points at M[ξ = 0][tile][co], ξ stride ms. */
-INLINE void output_transform(int m, float* y, const wino_geom* g, int64_t n, int64_t oh0, int64_t ow0,
+/* Y = Aᵀ M A (+ bias, then + the residual r of y's layout when not NULL) for WV channels from co
+ * of one tile, stored at the output pixels (oh0.., ow0..) inside the image. mp points at
+ * M[ξ = 0][tile][co], ξ stride ms. */
+INLINE void output_transform(int m, float* y, const float* r, const wino_geom* g, int64_t n, int64_t oh0, int64_t ow0,
                              const float* mp, int64_t ms, const float* biasv, int64_t co) {
     const int al = m + 2;
     wvec mv[AMAX][AMAX], t[AMAX][4], row[AMAX], out[4];
@@ -281,8 +282,14 @@ INLINE void output_transform(int m, float* y, const wino_geom* g, int64_t n, int
         for (int j = 0; j < al; j++) row[j] = t[j][i];
         at(m, out, row); /* row i of (Aᵀ M) A */
         for (int j = 0; j < m && ow0 + j < g->wo; j++) {
-            float* dst = y + ((n * g->ho + oh0 + i) * g->wo + ow0 + j) * g->cout + co;
+            const int64_t at = ((n * g->ho + oh0 + i) * g->wo + ow0 + j) * g->cout + co;
+            float* dst = y + at;
             wvec val = out[j] + b;
+            if (r) {
+                wvec rv;
+                loadw(&rv, r + at - co, co, g->cout);
+                val += rv;
+            }
             if (lanes == WV) *(wvecu*)dst = val;
             else memcpy(dst, &val, (size_t)lanes * sizeof(float));
         }
@@ -292,7 +299,7 @@ INLINE void output_transform(int m, float* y, const wino_geom* g, int64_t n, int
 /* What every chunk of a forward reads. */
 typedef struct {
     float* y;
-    const float *x, *packed, *bias16;
+    const float *x, *packed, *bias16, *residual;
     const wino_geom* g;
     int64_t th, tw, tiles, cs, panels, ms, vplane, mplane, bplane; /* ξ strides of V, M and packed */
     int chunk;
@@ -332,14 +339,15 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
     for (int t = 0; t < cnt; t++) {
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         for (int64_t co = 0; co < g->cout; co += WV)
-            output_transform(m, j->y, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, j->mplane, j->bias16 + co,
+            output_transform(m, j->y, j->residual, g, n, (r / tw) * m, (r % tw) * m, mm + t * ms + co, j->mplane, j->bias16 + co,
                              co);
     }
 }
 
-static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias, const wino_geom* g) {
+static int wino_forward(int m, float* y, const float* x, const float* packed, const float* bias,
+                        const float* residual, const wino_geom* g) {
     const int xi = (m + 2) * (m + 2);
-    fwd_job j = {y, x, packed, NULL, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, WV) * WV,
+    fwd_job j = {y, x, packed, NULL, residual, g, ceil_div(g->ho, m), ceil_div(g->wo, m), 0, ceil_div(g->cin, WV) * WV,
                  ceil_div(g->cout, 16), 0, 0, 0, 0, 0};
     j.tiles = g->n * j.th * j.tw;
     j.ms = j.panels * 16;
@@ -375,21 +383,21 @@ static int wino_forward(int m, float* y, const float* x, const float* packed, co
 }
 
 /* Runs the forward kernel specialised for tile size m. */
-static int forward_m(int m, float* y, const float* x, const float* w, const float* bias, const wino_geom* g,
-                     int64_t cin, int64_t cout, int flipped) {
+static int forward_m(int m, float* y, const float* x, const float* w, const float* bias, const float* residual,
+                     const wino_geom* g, int64_t cin, int64_t cout, int flipped) {
     const int64_t kout = flipped ? cin : cout, kin = flipped ? cout : cin;
     float* packed = alloc_floats((size_t)((m + 2) * (m + 2) * packed_plane(kin, kout)));
     if (!packed) return -1;
     int rc = pack_weights(m, packed, w, cin, cout, flipped);
-    if (rc == 0) rc = wino_forward(m, y, x, packed, bias, g);
+    if (rc == 0) rc = wino_forward(m, y, x, packed, bias, residual, g);
     free(packed);
     return rc;
 }
 
 int D4J_CPU(conv2d_winograd_forward)(float* y, const float* x, const float* w, const float* bias,
-                                      const d4j_conv_shape* s, int m) {
+                                      const float* residual, const d4j_conv_shape* s, int m) {
     wino_geom g = {s->n, s->h, s->w, s->cin, s->ho, s->wo, s->cout, s->pad};
-    return forward_m(m, y, x, w, bias, &g, s->cin, s->cout, 0);
+    return forward_m(m, y, x, w, bias, residual, &g, s->cin, s->cout, 0);
 }
 
 /* dx[h, w, ci] = Σ dy[h + pad - a, w + pad - b, co] · w[a, b, ci, co]: a convolution of dy with
@@ -397,7 +405,7 @@ int D4J_CPU(conv2d_winograd_forward)(float* y, const float* x, const float* w, c
 int D4J_CPU(conv2d_winograd_backward_data)(float* dx, const float* dy, const float* w, const d4j_conv_shape* s,
                                             int m) {
     wino_geom g = {s->n, s->ho, s->wo, s->cout, s->h, s->w, s->cin, 2 - s->pad};
-    return forward_m(m, dx, dy, w, NULL, &g, s->cin, s->cout, 1);
+    return forward_m(m, dx, dy, w, NULL, NULL, &g, s->cin, s->cout, 1);
 }
 
 /* ---- backward weights ---------------------------------------------------------------------- */

@@ -266,7 +266,7 @@ int D4J_CPU(groupnorm_forward)(float* y, float* mean, float* rstd, const float* 
  * per-chunk schedule, per-channel mean and rstd of each sample's groups, the per-item sums. */
 typedef struct {
     float* dx;
-    const float *dy, *x, *gamma, *beta, *xm, *xr;
+    const float *dy, *x, *gamma, *beta, *xm, *xr, *res; /* res: added to dx, or NULL */
     float *sums, *ab;
     int64_t n, hw, c, g, cg, chunks;
     int silu;
@@ -385,7 +385,8 @@ static void bwd_sample_ab(const gn_bwd* j, int64_t b) {
     }
 }
 
-/* Step 3 for item it: dx = rstd·(γu − A/M − x̂·B/M). */
+/* Step 3 for item it: dx = rstd·(γu − A/M − x̂·B/M) (+ the residual, added after the product:
+ * the bits of a separate add). */
 static void bwd_item_dx(const gn_bwd* j, int64_t it) {
     const int64_t hw = j->hw, c = j->c, g = j->g, cg = j->cg, chunks = j->chunks;
     const int silu = j->silu;
@@ -404,6 +405,7 @@ static void bwd_item_dx(const gn_bwd* j, int64_t it) {
         const float* restrict xp = x + (b * hw + p) * c;
         const float* restrict dp = dy + (b * hw + p) * c;
         float* restrict dxp = dx + (b * hw + p) * c;
+        const float* restrict rp = j->res ? j->res + (b * hw + p) * c : NULL;
         if (silu) { /* u = dy·SiLU'(z) from step 1, read back from dx and overwritten */
             int64_t ch = 0;
 #ifdef D4J_HAVE_SIGMOID8
@@ -414,27 +416,29 @@ static void bwd_item_dx(const gn_bwd* j, int64_t it) {
                 __m256 inner = _mm256_sub_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(ga + ch), u),
                                                            _mm256_loadu_ps(am + ch)),
                                              _mm256_mul_ps(xhat, _mm256_loadu_ps(bm + ch)));
-                _mm256_storeu_ps(dxp + ch, _mm256_mul_ps(_mm256_loadu_ps(rs + ch), inner));
+                __m256 v = _mm256_mul_ps(_mm256_loadu_ps(rs + ch), inner);
+                if (rp) v = _mm256_add_ps(v, _mm256_loadu_ps(rp + ch));
+                _mm256_storeu_ps(dxp + ch, v);
             }
 #endif
             for (; ch < c; ch++) {
                 float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                 float u = dxp[ch];
                 float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], u), am[ch]), D4J_MUL(xhat, bm[ch]));
-                dxp[ch] = D4J_MUL(rs[ch], inner);
+                dxp[ch] = rp ? D4J_ADD(D4J_MUL(rs[ch], inner), rp[ch]) : D4J_MUL(rs[ch], inner);
             }
         } else
             for (int64_t ch = 0; ch < c; ch++) {
                 float xhat = D4J_MUL(D4J_SUB(xp[ch], mu[ch]), rs[ch]);
                 float inner = D4J_SUB(D4J_SUB(D4J_MUL(ga[ch], dp[ch]), am[ch]), D4J_MUL(xhat, bm[ch]));
-                dxp[ch] = D4J_MUL(rs[ch], inner);
+                dxp[ch] = rp ? D4J_ADD(D4J_MUL(rs[ch], inner), rp[ch]) : D4J_MUL(rs[ch], inner);
             }
     }
 }
 
 int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                                 const float* mean, const float* rstd, const float* gamma, const float* beta,
-                                const d4j_gn_shape* s, int silu) {
+                                const float* residual, const d4j_gn_shape* s, int silu) {
     const int64_t n = s->n, hw = s->hw, c = s->c, g = s->groups, cg = c / g;
     const int64_t chunks = ceil_div(hw, CHUNK), items = n * chunks;
     float* sums = malloc((size_t)(items * c * 2 + n * c * 2 + n * g * 2) * sizeof(float));
@@ -449,7 +453,7 @@ int D4J_CPU(groupnorm_backward)(float* dx, float* dgamma, float* dbeta, const fl
             xm[b * c + ch] = mean[b * g + ch / cg];
             xr[b * c + ch] = rstd[b * g + ch / cg];
         }
-    const gn_bwd j = {dx, dy, x, gamma, beta, xm, xr, sums, ab, n, hw, c, g, cg, chunks, silu};
+    const gn_bwd j = {dx, dy, x, gamma, beta, xm, xr, residual, sums, ab, n, hw, c, g, cg, chunks, silu};
     if (n % threads == 0 || n >= 4 * (int64_t)threads) {
         /* per sample, as the forward: steps 1–3 of a sample on one thread, so its x, dy and u are
          * still in that core's L2 when step 3 reads them again */

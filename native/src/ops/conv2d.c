@@ -4,6 +4,7 @@
  * 1..4, 0 <= pad < K.
  */
 #include "../runtime/backend_cuda.h"
+#include "../core/add.h"
 #include "../core/conv2d.h"
 #include "../core/conv2d_bf16.h"
 #include "../core/conv2d_thin.h"
@@ -63,17 +64,34 @@ static int winograd_tile(const d4j_ctx* ctx, const d4j_conv_shape* s) {
     return s->cin >= 16 && s->cout >= 16 && s->ho >= 7 && s->wo >= 7 ? 4 : 0;
 }
 
-d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
-                                  const float* bias, const d4j_conv_shape* s) {
-    if (ctx->device_type == D4J_DEVICE_CPU && ctx->precision == D4J_PRECISION_BF16) /* before any algorithm choice */
-        return d4j_conv2d_bf16_run_forward(fn, y, x, w, bias, s);
+/* The kernels without a fused residual add it in a second pass (the same bits: the residual is
+ * added last in the fused kernels too). */
+static d4j_status add_residual(const char* fn, d4j_ctx* ctx, float* y, const float* residual, const d4j_conv_shape* s) {
+    const int64_t n = s->n * s->ho * s->wo * s->cout;
     if (ctx->device_type == D4J_DEVICE_CUDA)
-        return D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
-    int m = winograd_tile(ctx, s);
-    if (m) return D4J_CPU_DISPATCH(conv2d_winograd_forward)(y, x, w, bias, s, m) ? d4j_no_scratch(fn) : D4J_OK;
-    if (d4j_conv2d_thin_applies(s))
-        return D4J_CPU_DISPATCH(conv2d_thin_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
-    return D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
+        return D4J_CUDA(fn, d4j_cuda_add(fn, ctx->ordinal, ctx->stream, y, y, residual, n));
+    D4J_CPU_DISPATCH(add)(y, y, residual, n);
+    return D4J_OK;
+}
+
+d4j_status d4j_conv2d_run_forward(const char* fn, d4j_ctx* ctx, float* y, const float* x, const float* w,
+                                  const float* bias, const float* residual, const d4j_conv_shape* s) {
+    d4j_status st;
+    if (ctx->device_type == D4J_DEVICE_CPU && ctx->precision == D4J_PRECISION_BF16) /* before any algorithm choice */
+        st = d4j_conv2d_bf16_run_forward(fn, y, x, w, bias, s);
+    else if (ctx->device_type == D4J_DEVICE_CUDA)
+        st = D4J_CUDA(fn, d4j_cuda_conv2d_forward(fn, ctx->ordinal, ctx->stream, y, x, w, bias, s));
+    else {
+        int m = winograd_tile(ctx, s);
+        if (m) /* fused: the residual is added as the output tiles are stored */
+            return D4J_CPU_DISPATCH(conv2d_winograd_forward)(y, x, w, bias, residual, s, m) ? d4j_no_scratch(fn)
+                                                                                             : D4J_OK;
+        if (d4j_conv2d_thin_applies(s))
+            st = D4J_CPU_DISPATCH(conv2d_thin_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
+        else
+            st = D4J_CPU_DISPATCH(conv2d_forward)(y, x, w, bias, s) ? d4j_no_scratch(fn) : D4J_OK;
+    }
+    return st == D4J_OK && residual ? add_residual(fn, ctx, y, residual, s) : st;
 }
 
 d4j_status d4j_conv2d_run_backward_data(const char* fn, d4j_ctx* ctx, float* dx, const float* dy, const float* w,
@@ -102,9 +120,10 @@ d4j_status d4j_conv2d_run_backward_weights(const char* fn, d4j_ctx* ctx, float* 
     return D4J_CPU_DISPATCH(conv2d_backward_weights)(dw, dbias, dy, x, s) ? d4j_no_scratch(fn) : D4J_OK;
 }
 
-d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
-                              const d4j_tensor* bias, int32_t stride, int32_t pad) {
-    static const char* fn = "d4j_conv2d_forward";
+/* Both forward entry points; residual (y's shape) is added when not NULL. */
+static d4j_status conv_forward(const char* fn, d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x,
+                               const d4j_tensor* residual, const d4j_tensor* w, const d4j_tensor* bias, int32_t stride,
+                               int32_t pad) {
     D4J_TRY(d4j_check_ctx(fn, ctx));
     D4J_TRY(d4j_check_output(fn, "y", y, ctx));
     D4J_TRY(d4j_check_tensor(fn, "x", x, ctx));
@@ -112,8 +131,26 @@ d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, 
     d4j_conv_shape s;
     D4J_TRY(conv_shape(fn, &s, x, "x", w, y, "y", stride, pad));
     if (bias) D4J_TRY(d4j_check_vector(fn, "bias", bias, ctx, s.cout, 0));
-    if (y == x || y == w || y == bias) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
-    return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL, &s);
+    if (residual) {
+        D4J_TRY(d4j_check_tensor(fn, "residual", residual, ctx));
+        D4J_TRY(d4j_check_same_shape(fn, "residual", residual, "y", y));
+    }
+    if (y == x || y == w || y == bias || y == residual)
+        return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "y must not alias an input");
+    return d4j_conv2d_run_forward(fn, ctx, y->data, x->data, w->data, bias ? bias->data : NULL,
+                                  residual ? residual->data : NULL, &s);
+}
+
+d4j_status d4j_conv2d_forward(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* w,
+                              const d4j_tensor* bias, int32_t stride, int32_t pad) {
+    return conv_forward("d4j_conv2d_forward", ctx, y, x, NULL, w, bias, stride, pad);
+}
+
+d4j_status d4j_conv2d_forward_residual(d4j_ctx* ctx, d4j_tensor* y, const d4j_tensor* x, const d4j_tensor* residual,
+                                       const d4j_tensor* w, const d4j_tensor* bias, int32_t stride, int32_t pad) {
+    static const char* fn = "d4j_conv2d_forward_residual";
+    if (!residual) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "residual is NULL");
+    return conv_forward(fn, ctx, y, x, residual, w, bias, stride, pad);
 }
 
 d4j_status d4j_conv2d_backward_data(d4j_ctx* ctx, d4j_tensor* dx, const d4j_tensor* dy, const d4j_tensor* w,

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "../runtime/backend_cuda.h"
+#include "../core/add.h"
 #include "../core/groupnorm.h"
 #include "../runtime/internal.h"
 
@@ -67,11 +68,11 @@ d4j_status d4j_groupnorm_forward(d4j_ctx* ctx, d4j_tensor* y, d4j_tensor* mean, 
     return D4J_OK;
 }
 
-d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
-                                  const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* mean,
-                                  const d4j_tensor* rstd, const d4j_tensor* gamma, const d4j_tensor* beta,
-                                  int32_t groups, int32_t silu) {
-    static const char* fn = "d4j_groupnorm_backward";
+/* The backward of both entry points; residual (x's shape) is added to dx when not NULL. */
+static d4j_status gn_backward(const char* fn, d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
+                              const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* mean,
+                              const d4j_tensor* rstd, const d4j_tensor* gamma, const d4j_tensor* beta,
+                              const d4j_tensor* residual, int32_t groups, int32_t silu) {
     D4J_TRY(d4j_check_ctx(fn, ctx));
     D4J_TRY(d4j_check_output(fn, "dx", dx, ctx));
     D4J_TRY(d4j_check_tensor(fn, "dy", dy, ctx));
@@ -86,7 +87,11 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
     D4J_TRY(d4j_check_vector(fn, "beta", beta, ctx, s.c, 0));
     D4J_TRY(d4j_check_vector(fn, "dgamma", dgamma, ctx, s.c, 1));
     D4J_TRY(d4j_check_vector(fn, "dbeta", dbeta, ctx, s.c, 1));
-    if (dx == dy || dx == x || dgamma == dbeta || dx == dgamma || dx == dbeta)
+    if (residual) {
+        D4J_TRY(d4j_check_tensor(fn, "residual", residual, ctx));
+        D4J_TRY(d4j_check_same_shape(fn, "residual", residual, "x", x));
+    }
+    if (dx == dy || dx == x || dgamma == dbeta || dx == dgamma || dx == dbeta || dx == residual)
         return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "dx, dgamma and dbeta must be distinct from each other and the inputs");
     if (ctx->device_type == D4J_DEVICE_CUDA) {
         /* scratch from the caching allocator: same stream, so releasing it right after the
@@ -99,10 +104,31 @@ d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgam
                                                                   mean->data, rstd->data, gamma->data, beta->data,
                                                                   &s, silu != 0, (float*)scratch));
         d4j_release(&ctx->alloc, scratch, bytes);
+        /* the CUDA kernels add the residual in a second pass (the same bits as the CPU's fused add) */
+        if (st == D4J_OK && residual)
+            st = D4J_CUDA(fn, d4j_cuda_add(fn, ctx->ordinal, ctx->stream, dx->data, dx->data, residual->data, dx->numel));
         return st;
     }
     if (D4J_CPU_DISPATCH(groupnorm_backward)(dx->data, dgamma->data, dbeta->data, dy->data, x->data, mean->data,
-                                             rstd->data, gamma->data, beta->data, &s, silu != 0))
+                                             rstd->data, gamma->data, beta->data, residual ? residual->data : NULL, &s,
+                                             silu != 0))
         return d4j_no_scratch(fn);
     return D4J_OK;
+}
+
+d4j_status d4j_groupnorm_backward(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
+                                  const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* mean,
+                                  const d4j_tensor* rstd, const d4j_tensor* gamma, const d4j_tensor* beta,
+                                  int32_t groups, int32_t silu) {
+    return gn_backward("d4j_groupnorm_backward", ctx, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, NULL, groups,
+                       silu);
+}
+
+d4j_status d4j_groupnorm_backward_residual(d4j_ctx* ctx, d4j_tensor* dx, d4j_tensor* dgamma, d4j_tensor* dbeta,
+                                           const d4j_tensor* dy, const d4j_tensor* x, const d4j_tensor* residual,
+                                           const d4j_tensor* mean, const d4j_tensor* rstd, const d4j_tensor* gamma,
+                                           const d4j_tensor* beta, int32_t groups, int32_t silu) {
+    static const char* fn = "d4j_groupnorm_backward_residual";
+    if (!residual) return d4j_fail(fn, D4J_ERR_INVALID_ARGUMENT, "residual is NULL");
+    return gn_backward(fn, ctx, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta, residual, groups, silu);
 }

@@ -59,8 +59,6 @@ public final class AttnBlock extends Module {
         Tensor dQkv = s.buffer("d_qkv", qkvOut.shape());
         Attention.backward(ctx, dQkv, proj.backward(ctx, dOut), qkvOut, a,
                 s.buffer("lse", dOut.dim(0), heads, dOut.dim(1) * dOut.dim(2)), heads);
-        Tensor dx = s.buffer("dx", dOut.shape());
-        Add.forward(ctx, dx, dOut, norm.backward(ctx, qkv.backward(ctx, dQkv)));
-        return dx;
+        return norm.backward(ctx, qkv.backward(ctx, dQkv), dOut); // the residual's gradient sum fused into norm's
     }
 }

@@ -48,6 +48,18 @@ public final class ConvLayer extends Module {
     }
 
     /**
+     * y = conv(x) + residual on {@code ctx} (residual: y's shape, e.g. a residual block's skip
+     * path, added as the convolution stores y); y is owned by this layer's state on ctx.
+     */
+    public Tensor forward(Context ctx, Tensor x, Tensor residual) {
+        LayerState s = state(ctx);
+        s.input = x;
+        Tensor y = s.buffer("y", shape(x));
+        Conv2d.forwardResidual(ctx, y, x, residual, weight.value(), bias.value(), stride, pad);
+        return y;
+    }
+
+    /**
      * Accumulates the weight and bias gradients only, for a first layer whose input (the images)
      * needs no gradient: the backward pass without its data half.
      */

@@ -54,4 +54,21 @@ public final class NormLayer extends Module {
                 s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
         return dx;
     }
+
+    /**
+     * As {@link #backward(Context, Tensor)}, returning ∂L/∂x + residual: the gradient of a
+     * residual block's input, whose other path's gradient {@code residual} (the input's shape)
+     * is added as dx is stored.
+     */
+    public Tensor backward(Context ctx, Tensor dy, Tensor residual) {
+        LayerState s = state(ctx);
+        Tensor input = saved(s.input);
+        Tensor dx = s.buffer("dx", input.shape());
+        boolean frozen = isFrozen();
+        Tensor dGamma = frozen ? s.buffer("d_gamma_scratch", gamma.grad().shape()).fill(0f) : gamma.grad();
+        Tensor dBeta = frozen ? s.buffer("d_beta_scratch", beta.grad().shape()).fill(0f) : beta.grad();
+        GroupNorm.backwardResidual(ctx, dx, dGamma, dBeta, dy, input, residual, s.buffer("mean", input.dim(0), groups),
+                s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
+        return dx;
+    }
 }

@@ -75,16 +75,13 @@ public final class ResBlock extends Module {
             s.mask = Dropout.forward(ctx, d, g, dropout);
             g = d;
         }
-        Tensor out = s.buffer("out", conv2.shape(g));
-        Tensor main = conv2.forward(ctx, g);
-        Add.forward(ctx, out, main, skip == null ? x : skip.forward(ctx, x));
-        return out;
+        return conv2.forward(ctx, g, skip == null ? x : skip.forward(ctx, x)); // the residual sum fused into conv2
     }
 
     /** Returns ∂L/∂x and adds ∂L/∂emb into {@code dEmb} (null without an embedding), from ctx's last forward. */
     public Tensor backward(Context ctx, Tensor dOut, Tensor dEmb) {
         S s = state(ctx);
-        Tensor input = saved(s.input);
+        saved(s.input); // refuses a context with no forward pass
         Tensor dg = conv2.backward(ctx, dOut);
         if (s.mask != null) {
             Tensor d = s.buffer("d_dropped", dg.shape());
@@ -99,9 +96,7 @@ public final class ResBlock extends Module {
             Silu.backward(ctx, dE, embProj.backward(ctx, dProj), s.emb);
             Add.forward(ctx, dEmb, dEmb, dE);
         }
-        Tensor dxMain = norm1.backward(ctx, conv1.backward(ctx, dh));
-        Tensor dx = s.buffer("dx", input.shape());
-        Add.forward(ctx, dx, dxMain, skip == null ? dOut : skip.backward(ctx, dOut));
-        return dx;
+        Tensor dSkip = skip == null ? dOut : skip.backward(ctx, dOut);
+        return norm1.backward(ctx, conv1.backward(ctx, dh), dSkip); // the two paths' sum fused into norm1's
     }
 }

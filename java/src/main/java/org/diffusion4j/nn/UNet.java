@@ -9,7 +9,6 @@ import org.diffusion4j.Context;
 import org.diffusion4j.Seeds;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.diffusion.Denoiser;
-import org.diffusion4j.ops.Add;
 import org.diffusion4j.ops.Concat;
 import org.diffusion4j.ops.Upsample;
 
@@ -215,10 +214,7 @@ public final class UNet extends Module implements Denoiser {
                 int k = skips.size() - 1 - resIndex;
                 Tensor skip = skips.get(k);
                 Tensor dH = s.buffer("d_cat_h." + r.name(), dCat.dim(0), dCat.dim(1), dCat.dim(2), dCat.dim(3) - skip.dim(3));
-                Tensor dSkip = s.buffer("d_cat_skip." + r.name(), skip.shape());
-                Concat.backward(ctx, dH, dSkip, dCat);
-                Tensor skipGrad = encoder.skipGradient(ctx, k);
-                Add.forward(ctx, skipGrad, skipGrad, dSkip);
+                Concat.backward(ctx, dH, encoder.skipGradient(ctx, k), dCat);
                 dh = dH;
             } else if (m instanceof AttnBlock a) {
                 dh = a.backward(ctx, dh);

@@ -181,15 +181,35 @@ final class UNetEncoder extends Module {
         s.dEmb = s.buffer("d_emb", s.emb.shape()).fill(0f);
         s.skipGrads.clear();
         for (int k = 0; k < s.skips.size(); k++) {
-            s.skipGrads.add(s.buffer("d_skip." + k, s.skips.get(k).shape()).fill(0f));
+            s.skipGrads.add(null);
         }
         return s.dEmb;
     }
 
-    /** ∂L/∂skip k of the pass {@link #beginBackward} started: the decoder adds into it. */
+    /**
+     * The buffer for ∂L/∂skip k of the pass {@link #beginBackward} started, which the decoder
+     * overwrites: each skip has exactly one consumer there (U-Net's up path pops every skip
+     * once), so the gradient is written once, not zeroed and added into.
+     *
+     * @throws IllegalStateException when skip k's buffer was handed out already in this pass
+     */
     Tensor skipGradient(Context ctx, int k) {
         S s = state(ctx);
-        return s.skipGrads.get(k);
+        if (s.skipGrads.get(k) != null) {
+            throw new IllegalStateException(name() + ": skip " + k + " has one consumer; its gradient was asked for twice");
+        }
+        Tensor g = s.buffer("d_skip." + k, s.skips.get(k).shape());
+        s.skipGrads.set(k, g);
+        return g;
+    }
+
+    /** The gradient of skip k written since {@link #beginBackward}. */
+    private Tensor writtenSkipGradient(S s, int k) {
+        Tensor g = s.skipGrads.get(k);
+        if (g == null) {
+            throw new IllegalStateException(name() + ": the gradient of skip " + k + " was not written before backward");
+        }
+        return g;
     }
 
     /**
@@ -208,7 +228,7 @@ final class UNetEncoder extends Module {
             Module m = down.get(i);
             if (keepSkips && leavesSkip[i]) {
                 Tensor sum = s.buffer("d_sum." + k, dh.shape());
-                Add.forward(ctx, sum, dh, s.skipGrads.get(k--));
+                Add.forward(ctx, sum, dh, writtenSkipGradient(s, k--));
                 dh = sum;
             }
             if (m instanceof ResBlock r) {
@@ -221,7 +241,7 @@ final class UNetEncoder extends Module {
         }
         if (keepSkips) {
             Tensor dIn = s.buffer("d_sum.0", dh.shape());
-            Add.forward(ctx, dIn, dh, s.skipGrads.get(0));
+            Add.forward(ctx, dIn, dh, writtenSkipGradient(s, 0));
             dh = dIn;
         }
         Tensor dx = null;

@@ -28,6 +28,21 @@ public final class Conv2d {
                 bias == null ? null : Handles.tensor(bias), stride, pad), ctx, y, x, w, bias);
     }
 
+    /**
+     * y = conv(x, w) + bias + residual, a residual connection's sum fused into the convolution
+     * (the bits of {@link #forward} followed by {@link Add#forward}, with fewer passes over y);
+     * {@code residual} has y's shape and is not y (it may be x). {@code bias} may be null.
+     */
+    public static void forwardResidual(Context ctx, Tensor y, Tensor x, Tensor residual, Tensor w, Tensor bias,
+            int stride, int pad) {
+        Objects.requireNonNull(ctx, "ctx");
+        Native.check(D4jNative.d4j_conv2d_forward_residual(Handles.ctx(ctx),
+                Handles.tensor(Objects.requireNonNull(y, "y")), Handles.tensor(Objects.requireNonNull(x, "x")),
+                Handles.tensor(Objects.requireNonNull(residual, "residual")),
+                Handles.tensor(Objects.requireNonNull(w, "w")), bias == null ? null : Handles.tensor(bias), stride, pad),
+                ctx, y, x, residual, w, bias);
+    }
+
     /** dx = ∂L/∂x (overwritten) from dy = ∂L/∂y. */
     public static void backwardData(Context ctx, Tensor dx, Tensor dy, Tensor w, int stride, int pad) {
         Objects.requireNonNull(ctx, "ctx");

@@ -39,4 +39,23 @@ public final class GroupNorm {
                 Handles.tensor(Objects.requireNonNull(gamma, "gamma")),
                 Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, silu ? 1 : 0), ctx, dx, dgamma, dbeta, dy, x, mean, rstd, gamma, beta);
     }
+
+    /**
+     * The backward with a residual connection's gradient added: dx = ∂L/∂x + residual (the bits of
+     * {@link #backward} followed by {@link Add#forward}, with fewer passes over dx), for a block
+     * out = f(GN(x)) + r(x) whose gradient through r is {@code residual} (x's shape, not dx).
+     */
+    public static void backwardResidual(Context ctx, Tensor dx, Tensor dgamma, Tensor dbeta, Tensor dy, Tensor x,
+            Tensor residual, Tensor mean, Tensor rstd, Tensor gamma, Tensor beta, int groups, boolean silu) {
+        Objects.requireNonNull(ctx, "ctx");
+        Native.check(D4jNative.d4j_groupnorm_backward_residual(Handles.ctx(ctx),
+                Handles.tensor(Objects.requireNonNull(dx, "dx")), Handles.tensor(Objects.requireNonNull(dgamma, "dgamma")),
+                Handles.tensor(Objects.requireNonNull(dbeta, "dbeta")), Handles.tensor(Objects.requireNonNull(dy, "dy")),
+                Handles.tensor(Objects.requireNonNull(x, "x")),
+                Handles.tensor(Objects.requireNonNull(residual, "residual")),
+                Handles.tensor(Objects.requireNonNull(mean, "mean")), Handles.tensor(Objects.requireNonNull(rstd, "rstd")),
+                Handles.tensor(Objects.requireNonNull(gamma, "gamma")),
+                Handles.tensor(Objects.requireNonNull(beta, "beta")), groups, silu ? 1 : 0),
+                ctx, dx, dgamma, dbeta, dy, x, residual, mean, rstd, gamma, beta);
+    }
 }

@@ -1,5 +1,6 @@
 package org.diffusion4j.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -149,6 +150,41 @@ class Conv2dTest {
             }, wt, r, tdw.toArray(), 1e-2f, 108);
             assertTrue(ex < 1e-2, "dx vs finite differences " + ex);
             assertTrue(ew < 1e-2, "dw vs finite differences " + ew);
+        }
+    }
+
+    /** The fused residual gives the bits of forward + add under each algorithm; its checks name the value. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"AUTO", "DIRECT", "WINOGRAD_2X2", "WINOGRAD_4X4"})
+    void forwardResidualIsForwardPlusAdd(ConvAlgorithm algorithm) {
+        float[] x = Torch.random(11, 2 * 7 * 7 * 13, 1f);
+        float[] w = Torch.random(12, 9 * 13 * 13, 0.3f);
+        float[] b = Torch.random(13, 13, 0.5f);
+        float[] res = Torch.random(14, 2 * 7 * 7 * 13, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, 2, 7, 7, 13);
+                Tensor tw = Tensor.of(ctx, w, 3, 3, 13, 13);
+                Tensor tb = Tensor.of(ctx, b, 13);
+                Tensor tr = Tensor.of(ctx, res, 2, 7, 7, 13);
+                Tensor sum = Tensor.empty(ctx, 2, 7, 7, 13).fill(Float.NaN);
+                Tensor fused = Tensor.empty(ctx, 2, 7, 7, 13).fill(Float.NaN);
+                Tensor wrong = Tensor.empty(ctx, 2, 7, 7, 12)) {
+            ctx.setConvAlgorithm(algorithm);
+            Conv2d.forward(ctx, sum, tx, tw, tb, 1, 1);
+            Add.forward(ctx, sum, sum, tr);
+            Conv2d.forwardResidual(ctx, fused, tx, tr, tw, tb, 1, 1);
+            assertArrayEquals(sum.toArray(), fused.toArray());
+            Conv2d.forward(ctx, sum, tx, tw, tb, 1, 1);
+            Add.forward(ctx, sum, sum, tx);
+            Conv2d.forwardResidual(ctx, fused, tx, tx, tw, tb, 1, 1); // the identity skip: residual = x
+            assertArrayEquals(sum.toArray(), fused.toArray());
+            D4jException shape = assertThrows(D4jException.class,
+                    () -> Conv2d.forwardResidual(ctx, fused, tx, wrong, tw, tb, 1, 1));
+            assertTrue(shape.getMessage().contains("residual has shape [2, 7, 7, 12]"), shape.getMessage());
+            D4jException alias = assertThrows(D4jException.class,
+                    () -> Conv2d.forwardResidual(ctx, fused, tx, fused, tw, tb, 1, 1));
+            assertTrue(alias.getMessage().contains("alias"), alias.getMessage());
+            assertThrows(NullPointerException.class, () -> Conv2d.forwardResidual(ctx, fused, tx, null, tw, tb, 1, 1));
         }
     }
 

@@ -33,11 +33,14 @@ class CudaConvTest {
                 Tensor y = Tensor.empty(ctx, n, ho, wo, cout).fill(Float.NaN);
                 Tensor dx = Tensor.empty(ctx, n, h, w, cin).fill(Float.NaN);
                 Tensor dw = Tensor.of(ctx, TestData.random(5, k * k * cin * cout, 0.1f), k, k, cin, cout);
-                Tensor db = Tensor.of(ctx, TestData.random(6, cout, 0.1f), cout)) {
+                Tensor db = Tensor.of(ctx, TestData.random(6, cout, 0.1f), cout);
+                Tensor r = Tensor.of(ctx, TestData.random(7, n * ho * wo * cout, 1f), n, ho, wo, cout);
+                Tensor yr = Tensor.empty(ctx, n, ho, wo, cout).fill(Float.NaN)) {
             Conv2d.forward(ctx, y, x, wt, b, s, p);
             Conv2d.backwardData(ctx, dx, dy, wt, s, p);
             Conv2d.backwardWeights(ctx, dw, db, dy, x, s, p);
-            return new float[][] {y.toArray(), dx.toArray(), dw.toArray(), db.toArray()};
+            Conv2d.forwardResidual(ctx, yr, x, r, wt, b, s, p);
+            return new float[][] {y.toArray(), dx.toArray(), dw.toArray(), db.toArray(), yr.toArray()};
         }
     }
 
@@ -47,8 +50,8 @@ class CudaConvTest {
     void cudaMatchesCpu(int n, int h, int w, int cin, int cout, int k, int s, int p) {
         float[][] cpu = run(Device.cpu(), n, h, w, cin, cout, k, s, p);
         float[][] gpu = run(Device.cuda(0), n, h, w, cin, cout, k, s, p);
-        String[] names = {"y", "dx", "dw", "db"};
-        for (int i = 0; i < 4; i++) {
+        String[] names = {"y", "dx", "dw", "db", "y + residual"};
+        for (int i = 0; i < names.length; i++) {
             double e = TestData.relativeError(gpu[i], cpu[i]);
             assertTrue(e < 1e-5, names[i] + " CUDA vs CPU relative error " + e);
         }

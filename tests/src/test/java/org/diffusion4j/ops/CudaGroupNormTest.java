@@ -26,7 +26,7 @@ class CudaGroupNormTest {
         Assumptions.assumeTrue(Device.cudaDeviceCount() > 0, reason);
     }
 
-    private static final String[] NAMES = {"y", "dx", "dgamma", "dbeta", "mean", "rstd"};
+    private static final String[] NAMES = {"y", "dx", "dgamma", "dbeta", "mean", "rstd", "dx + residual"};
 
     /** y, dx, dgamma, dbeta (accumulated onto non-zero values), mean, rstd. */
     private static float[][] run(Device d, int[] shape, int groups, boolean silu) {
@@ -50,10 +50,16 @@ class CudaGroupNormTest {
                 Tensor mean = Tensor.empty(ctx, n, groups).fill(Float.NaN);
                 Tensor rstd = Tensor.empty(ctx, n, groups).fill(Float.NaN);
                 Tensor dg = Tensor.of(ctx, TestData.random(5, c, 0.1f), c);
-                Tensor db = Tensor.of(ctx, TestData.random(6, c, 0.1f), c)) {
+                Tensor db = Tensor.of(ctx, TestData.random(6, c, 0.1f), c);
+                Tensor r = Tensor.of(ctx, TestData.random(7, size, 1f), shape);
+                Tensor dxr = Tensor.empty(ctx, shape).fill(Float.NaN);
+                Tensor dg2 = Tensor.zeros(ctx, c);
+                Tensor db2 = Tensor.zeros(ctx, c)) {
             GroupNorm.forward(ctx, y, mean, rstd, tx, g, b, groups, 1e-5f, silu);
             GroupNorm.backward(ctx, dx, dg, db, dy, tx, mean, rstd, g, b, groups, silu);
-            return new float[][] {y.toArray(), dx.toArray(), dg.toArray(), db.toArray(), mean.toArray(), rstd.toArray()};
+            GroupNorm.backwardResidual(ctx, dxr, dg2, db2, dy, tx, r, mean, rstd, g, b, groups, silu);
+            return new float[][] {y.toArray(), dx.toArray(), dg.toArray(), db.toArray(), mean.toArray(), rstd.toArray(),
+                dxr.toArray()};
         }
     }
 

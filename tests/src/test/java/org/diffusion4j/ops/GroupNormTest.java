@@ -1,5 +1,6 @@
 package org.diffusion4j.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,6 +169,48 @@ class GroupNormTest {
                     eb);
             assertTrue(ex < 2e-2 && eg < 2e-2 && eb < 2e-2,
                     "finite differences: dx " + ex + " dgamma " + eg + " dbeta " + eb);
+        }
+    }
+
+    /** The fused residual gives dx + residual and the same γ, β gradients, to the bit. */
+    @ParameterizedTest(name = "silu={0}")
+    @CsvSource({"true", "false"})
+    void backwardResidualIsBackwardPlusAdd(boolean silu) {
+        int n = 3, hw = 49, c = 24, groups = 8;
+        float[] x = Torch.random(51, n * hw * c, 1f);
+        float[] gamma = Torch.random(52, c, 1f);
+        float[] beta = Torch.random(53, c, 1f);
+        float[] dy = Torch.random(54, n * hw * c, 1f);
+        float[] res = Torch.random(55, n * hw * c, 1f);
+        try (Context ctx = Context.create(Device.cpu());
+                Tensor tx = Tensor.of(ctx, x, n, hw, c);
+                Tensor tg = Tensor.of(ctx, gamma, c);
+                Tensor tb = Tensor.of(ctx, beta, c);
+                Tensor ty = Tensor.empty(ctx, n, hw, c);
+                Tensor tdy = Tensor.of(ctx, dy, n, hw, c);
+                Tensor tr = Tensor.of(ctx, res, n, hw, c);
+                Tensor sum = Tensor.empty(ctx, n, hw, c).fill(Float.NaN);
+                Tensor fused = Tensor.empty(ctx, n, hw, c).fill(Float.NaN);
+                Tensor wrong = Tensor.empty(ctx, n, hw, c + 1);
+                Tensor mean = Tensor.empty(ctx, n, groups);
+                Tensor rstd = Tensor.empty(ctx, n, groups);
+                Tensor dg1 = Tensor.zeros(ctx, c);
+                Tensor db1 = Tensor.zeros(ctx, c);
+                Tensor dg2 = Tensor.zeros(ctx, c);
+                Tensor db2 = Tensor.zeros(ctx, c)) {
+            GroupNorm.forward(ctx, ty, mean, rstd, tx, tg, tb, groups, 1e-5f, silu);
+            GroupNorm.backward(ctx, sum, dg1, db1, tdy, tx, mean, rstd, tg, tb, groups, silu);
+            Add.forward(ctx, sum, sum, tr);
+            GroupNorm.backwardResidual(ctx, fused, dg2, db2, tdy, tx, tr, mean, rstd, tg, tb, groups, silu);
+            assertArrayEquals(sum.toArray(), fused.toArray());
+            assertArrayEquals(dg1.toArray(), dg2.toArray());
+            assertArrayEquals(db1.toArray(), db2.toArray());
+            D4jException shape = assertThrows(D4jException.class,
+                    () -> GroupNorm.backwardResidual(ctx, fused, dg2, db2, tdy, tx, wrong, mean, rstd, tg, tb, groups, silu));
+            assertTrue(shape.getMessage().contains("residual has shape [3, 49, 25]"), shape.getMessage());
+            D4jException alias = assertThrows(D4jException.class,
+                    () -> GroupNorm.backwardResidual(ctx, fused, dg2, db2, tdy, tx, fused, mean, rstd, tg, tb, groups, silu));
+            assertTrue(alias.getMessage().contains("distinct"), alias.getMessage());
         }
     }
 
