@@ -29,6 +29,14 @@ static float* alloc_floats(size_t n) {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* Prefetches the kt floats at each of a tile's taps × 6 A pointers. A large layer's A streams in
+ * from beyond L2 (x of a batch is tens of MB), one broadcast at a time, and the tile's loads wait
+ * on memory unless a tile before asked for them (128×28×28, 1×1 96→32 forward: 3.9 -> 3.0 ms). */
+static inline void prefetch_rows(const float* const* a, int taps, int64_t kt) {
+    for (int i = 0; i < taps * D4J_TILE_M; i++)
+        for (int64_t b = 0; b < kt * (int64_t)sizeof(float); b += 64) __builtin_prefetch((const char*)a[i] + b, 0, 3);
+}
+
 /* C tiles of one block of output rows against every 16-column panel of packed B:
  * tile tl has A pointers a[tl] (taps × 6), output rows crow[tl], rows[tl] real rows. */
 static void run_block(int tiles, const float* a[][MAX_TAPS * D4J_TILE_M], float* crow[][D4J_TILE_M], const int* rows,
@@ -40,6 +48,8 @@ static void run_block(int tiles, const float* a[][MAX_TAPS * D4J_TILE_M], float*
         for (int tl = 0; tl < tiles; tl++) {
             float* c[D4J_TILE_M];
             for (int i = 0; i < D4J_TILE_M; i++) c[i] = crow[tl][i] + j * 16;
+            if (j == 0 && tl == 0 && tiles > 1) prefetch_rows(a[1], taps, kt);
+            if (j == 0 && tl + 2 < tiles) prefetch_rows(a[tl + 2], taps, kt); /* two tiles ahead: K can be 32 */
             d4j_tile_6x32(taps, a[tl], kt, bj, bj + taps * kt * 16, c, rows[tl], cols2, bias16 ? bias16 + j * 16 : NULL, 0);
         }
     }
