@@ -219,6 +219,11 @@ int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, c
             const int64_t chunk = 256;
             for (int64_t p0 = r0 * s->wo; p0 < r1 * s->wo; p0 += chunk) {
                 int64_t p1 = p0 + chunk < r1 * s->wo ? p0 + chunk : r1 * s->wo;
+                /* the next run's x and dy into L2 while this one's tiles pass over it (every tile
+                 * pass reads one line per pixel: the first, from memory, would wait on each) */
+                int64_t p2 = p1 + chunk < r1 * s->wo ? p1 + chunk : r1 * s->wo;
+                for (int64_t b = p1 * cin * 4; b < p2 * cin * 4; b += 64) __builtin_prefetch((const char*)x + b, 0, 2);
+                for (int64_t b = p1 * cout * 4; b < p2 * cout * 4; b += 64) __builtin_prefetch((const char*)dy + b, 0, 2);
                 wgrad_run run = {x + p0 * cin, dy + p0 * cout, p1 - p0};
                 wgrad_runs(pw, &run, 1, cin, cout, cin, cout);
             }
