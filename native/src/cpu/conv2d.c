@@ -189,6 +189,9 @@ int D4J_CPU(conv2d_backward_data)(float* dx, const float* dy, const float* w, co
 
 /* ---- backward weights -------------------------------------------------------------- */
 
+/* x and dy bytes of a pointwise weight gradient's run of pixels: well inside a 48 KiB L1d. */
+#define PW_RUN_BYTES (32 * 1024)
+
 /* Output rows per chunk: their x and dy rows stay in L2 while every tile of dw passes over them. */
 #define WGRAD_CHUNK_ROWS 8
 
@@ -215,8 +218,9 @@ int D4J_CPU(conv2d_backward_weights)(float* dw, float* dbias, const float* dy, c
         }
         if (k == 1 && s->stride == 1 && s->pad == 0) {
             /* pointwise (1×1, and linear layers): the thread's pixels are contiguous; take
-             * them in runs small enough to stay in L2 while every tile passes over them */
-            const int64_t chunk = 256;
+             * them in runs whose x and dy (PW_RUN_BYTES) stay in L1 while every tile passes over them */
+            int64_t chunk = PW_RUN_BYTES / ((cin + cout) * (int64_t)sizeof(float));
+            if (chunk < 16) chunk = 16;
             for (int64_t p0 = r0 * s->wo; p0 < r1 * s->wo; p0 += chunk) {
                 int64_t p1 = p0 + chunk < r1 * s->wo ? p0 + chunk : r1 * s->wo;
                 /* the next run's x and dy into L2 while this one's tiles pass over it (every tile
