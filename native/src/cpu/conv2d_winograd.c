@@ -472,6 +472,27 @@ typedef struct {
     int chunk;
 } wgrad_job;
 
+/* Prefetches the x and dy pixels of a tile that its left neighbour does not read: in training the
+ * weight gradient's x was written in the forward pass, long before, and streams in from memory,
+ * where the transforms' loads would wait on each line. */
+INLINE void prefetch_tile(int m, const wgrad_job* j, int64_t tile) {
+    const d4j_conv_shape* s = j->s;
+    const int al = m + 2;
+    const int64_t thw = j->th * j->tw, n = tile / thw, r = tile % thw, oh0 = (r / j->tw) * m, ow0 = (r % j->tw) * m;
+    for (int i = 0; i < al; i++)
+        for (int c = 2; c < al; c++) {
+            int64_t hi = oh0 - s->pad + i, wi = ow0 - s->pad + c;
+            if (hi < 0 || hi >= s->h || wi < 0 || wi >= s->w) continue;
+            const char* p = (const char*)(j->x + ((n * s->h + hi) * s->w + wi) * s->cin);
+            for (int64_t b = 0; b < s->cin * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
+        }
+    for (int i = 0; i < m && oh0 + i < s->ho; i++)
+        for (int c = 0; c < m && ow0 + c < s->wo; c++) {
+            const char* p = (const char*)(j->dy + ((n * s->ho + oh0 + i) * s->wo + ow0 + c) * s->cout);
+            for (int64_t b = 0; b < s->cout * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
+        }
+}
+
 /* One chunk of tiles: transform x and dy, accumulate the α² products into du and the chunk's
  * Σ dy into db (through cdb, so the bias sum is a sum of chunk sums: a long float sum of one
  * channel loses digits where its terms cancel). Inlined with a literal m (see forward_chunk). */
@@ -487,6 +508,7 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
         int64_t oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
+        if (t + 1 < cnt) prefetch_tile(m, j, tile + 1);
         input_transform(m, v + t * cs, j->vplane, px, s->cin);
         for (int64_t co = 0; co < s->cout; co += WV) {
             wvec acc = *(wvecu*)(cdb + co);
