@@ -305,6 +305,20 @@ typedef struct {
     int chunk;
 } fwd_job;
 
+/* Prefetches the input pixels of a tile that its left neighbour does not read (as the weight
+ * gradient's prefetch_tile does). */
+INLINE void prefetch_input(int m, const float* x, const wino_geom* g, int64_t tile, int64_t tw, int64_t thw) {
+    const int al = m + 2;
+    const int64_t n = tile / thw, r = tile % thw, h0 = (r / tw) * m - g->pad, w0 = (r % tw) * m - g->pad;
+    for (int i = 0; i < al; i++)
+        for (int c = 2; c < al; c++) {
+            int64_t hi = h0 + i, wi = w0 + c;
+            if (hi < 0 || hi >= g->h || wi < 0 || wi >= g->w) continue;
+            const char* p = (const char*)(x + ((n * g->h + hi) * g->w + wi) * g->cin);
+            for (int64_t b = 0; b < g->cin * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
+        }
+}
+
 /* One chunk of tiles: transform in, α² GEMMs, transform out. Inlined with a literal m so the
  * transforms unroll (OpenMP outlines its regions before inlining, so m must be literal here). */
 INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t ch) {
@@ -316,6 +330,7 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad, g->h, g->w, g->cin);
+        if (t + 1 < cnt) prefetch_input(m, j->x, g, tile + 1, tw, thw);
         input_transform(m, v + t * cs, j->vplane, px, g->cin);
     }
     /* two panels per tile where two remain (d4j_tile_6x32); M's rows are padded to whole panels */
