@@ -330,7 +330,8 @@ INLINE void forward_chunk(int m, const fwd_job* j, float* v, float* mm, int64_t 
         int64_t tile = t0 + t, n = tile / thw, r = tile % thw;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad, g->h, g->w, g->cin);
-        if (t + 1 < cnt) prefetch_input(m, j->x, g, tile + 1, tw, thw);
+        if (t == 0 && cnt > 1) prefetch_input(m, j->x, g, tile + 1, tw, thw);
+        if (t + 2 < cnt) prefetch_input(m, j->x, g, tile + 2, tw, thw); /* two ahead: a tile of 32 channels is short */
         input_transform(m, v + t * cs, j->vplane, px, g->cin);
     }
     /* two panels per tile where two remain (d4j_tile_6x32); M's rows are padded to whole panels */
@@ -523,7 +524,8 @@ INLINE void wgrad_chunk(int m, const wgrad_job* j, float* v, float* e, float* du
         int64_t oh0 = (r / tw) * m, ow0 = (r % tw) * m;
         const float* px[AMAX * AMAX];
         tile_pixels(al, px, j->x, n, oh0 - s->pad, ow0 - s->pad, s->h, s->w, s->cin);
-        if (t + 1 < cnt) prefetch_tile(m, j, tile + 1);
+        if (t == 0 && cnt > 1) prefetch_tile(m, j, tile + 1);
+        if (t + 2 < cnt) prefetch_tile(m, j, tile + 2);
         input_transform(m, v + t * cs, j->vplane, px, s->cin);
         for (int64_t co = 0; co < s->cout; co += WV) {
             wvec acc = *(wvecu*)(cdb + co);
