@@ -305,18 +305,26 @@ typedef struct {
     int chunk;
 } fwd_job;
 
-/* Prefetches the input pixels of a tile that its left neighbour does not read (as the weight
- * gradient's prefetch_tile does). */
-INLINE void prefetch_input(int m, const float* x, const wino_geom* g, int64_t tile, int64_t tw, int64_t thw) {
-    const int al = m + 2;
-    const int64_t n = tile / thw, r = tile % thw, h0 = (r / tw) * m - g->pad, w0 = (r % tw) * m - g->pad;
-    for (int i = 0; i < al; i++)
-        for (int c = 2; c < al; c++) {
-            int64_t hi = h0 + i, wi = w0 + c;
-            if (hi < 0 || hi >= g->h || wi < 0 || wi >= g->w) continue;
-            const char* p = (const char*)(x + ((n * g->h + hi) * g->w + wi) * g->cin);
-            for (int64_t b = 0; b < g->cin * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
+/* Prefetches the c channels of the pixels (h0 + i, w0 + c0 + j), i < rows, j < cols, of sample
+ * n of an (h, w, c) map that lie inside it: a Winograd tile's pixels that its left neighbour did
+ * not read (columns 2.. of the α×α input window, all of a weight gradient's m×m dy tile). The
+ * transforms' loads of an activation from far back (in training, the forward pass's) would
+ * otherwise wait on memory line by line. */
+INLINE void prefetch_pixels(const float* x, int64_t n, int64_t h0, int64_t w0, int rows, int cols, int64_t h,
+                            int64_t w, int64_t c) {
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            int64_t hi = h0 + i, wi = w0 + j;
+            if (hi < 0 || hi >= h || wi < 0 || wi >= w) continue;
+            const char* p = (const char*)(x + ((n * h + hi) * w + wi) * c);
+            for (int64_t b = 0; b < c * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
         }
+}
+
+/* The input pixels of a forward tile that its left neighbour does not read. */
+INLINE void prefetch_input(int m, const float* x, const wino_geom* g, int64_t tile, int64_t tw, int64_t thw) {
+    const int64_t n = tile / thw, r = tile % thw;
+    prefetch_pixels(x, n, (r / tw) * m - g->pad, (r % tw) * m - g->pad + 2, m + 2, m, g->h, g->w, g->cin);
 }
 
 /* One chunk of tiles: transform in, α² GEMMs, transform out. Inlined with a literal m so the
@@ -488,25 +496,12 @@ typedef struct {
     int chunk;
 } wgrad_job;
 
-/* Prefetches the x and dy pixels of a tile that its left neighbour does not read: in training the
- * weight gradient's x was written in the forward pass, long before, and streams in from memory,
- * where the transforms' loads would wait on each line. */
+/* The x and dy pixels of a weight-gradient tile that its left neighbour does not read. */
 INLINE void prefetch_tile(int m, const wgrad_job* j, int64_t tile) {
     const d4j_conv_shape* s = j->s;
-    const int al = m + 2;
     const int64_t thw = j->th * j->tw, n = tile / thw, r = tile % thw, oh0 = (r / j->tw) * m, ow0 = (r % j->tw) * m;
-    for (int i = 0; i < al; i++)
-        for (int c = 2; c < al; c++) {
-            int64_t hi = oh0 - s->pad + i, wi = ow0 - s->pad + c;
-            if (hi < 0 || hi >= s->h || wi < 0 || wi >= s->w) continue;
-            const char* p = (const char*)(j->x + ((n * s->h + hi) * s->w + wi) * s->cin);
-            for (int64_t b = 0; b < s->cin * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
-        }
-    for (int i = 0; i < m && oh0 + i < s->ho; i++)
-        for (int c = 0; c < m && ow0 + c < s->wo; c++) {
-            const char* p = (const char*)(j->dy + ((n * s->ho + oh0 + i) * s->wo + ow0 + c) * s->cout);
-            for (int64_t b = 0; b < s->cout * (int64_t)sizeof(float); b += 64) __builtin_prefetch(p + b, 0, 3);
-        }
+    prefetch_pixels(j->x, n, oh0 - s->pad, ow0 - s->pad + 2, m + 2, m, s->h, s->w, s->cin);
+    prefetch_pixels(j->dy, n, oh0, ow0, m, m, s->ho, s->wo, s->cout);
 }
 
 /* One chunk of tiles: transform x and dy, accumulate the α² products into du and the chunk's

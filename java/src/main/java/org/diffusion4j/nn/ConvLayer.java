@@ -1,5 +1,6 @@
 package org.diffusion4j.nn;
 
+import java.util.Objects;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.ops.Conv2d;
@@ -40,11 +41,7 @@ public final class ConvLayer extends Module {
 
     /** y = conv(x) on {@code ctx}; y is owned by this layer's state on ctx (valid until its next forward there). */
     public Tensor forward(Context ctx, Tensor x) {
-        LayerState s = state(ctx);
-        s.input = x;
-        Tensor y = s.buffer("y", shape(x));
-        Conv2d.forward(ctx, y, x, weight.value(), bias.value(), stride, pad);
-        return y;
+        return forwardWith(ctx, x, null);
     }
 
     /**
@@ -52,10 +49,18 @@ public final class ConvLayer extends Module {
      * path, added as the convolution stores y); y is owned by this layer's state on ctx.
      */
     public Tensor forward(Context ctx, Tensor x, Tensor residual) {
+        return forwardWith(ctx, x, Objects.requireNonNull(residual, "residual"));
+    }
+
+    private Tensor forwardWith(Context ctx, Tensor x, Tensor residual) { // residual null: none
         LayerState s = state(ctx);
         s.input = x;
         Tensor y = s.buffer("y", shape(x));
-        Conv2d.forwardResidual(ctx, y, x, residual, weight.value(), bias.value(), stride, pad);
+        if (residual != null) {
+            Conv2d.forwardResidual(ctx, y, x, residual, weight.value(), bias.value(), stride, pad);
+        } else {
+            Conv2d.forward(ctx, y, x, weight.value(), bias.value(), stride, pad);
+        }
         return y;
     }
 

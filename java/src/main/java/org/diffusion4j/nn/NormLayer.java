@@ -1,5 +1,6 @@
 package org.diffusion4j.nn;
 
+import java.util.Objects;
 import org.diffusion4j.Context;
 import org.diffusion4j.Tensor;
 import org.diffusion4j.ops.GroupNorm;
@@ -44,15 +45,7 @@ public final class NormLayer extends Module {
      * state on ctx).
      */
     public Tensor backward(Context ctx, Tensor dy) {
-        LayerState s = state(ctx);
-        Tensor input = saved(s.input);
-        Tensor dx = s.buffer("dx", input.shape());
-        boolean frozen = isFrozen();
-        Tensor dGamma = frozen ? s.buffer("d_gamma_scratch", gamma.grad().shape()).fill(0f) : gamma.grad();
-        Tensor dBeta = frozen ? s.buffer("d_beta_scratch", beta.grad().shape()).fill(0f) : beta.grad();
-        GroupNorm.backward(ctx, dx, dGamma, dBeta, dy, input, s.buffer("mean", input.dim(0), groups),
-                s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
-        return dx;
+        return backwardWith(ctx, dy, null);
     }
 
     /**
@@ -61,14 +54,24 @@ public final class NormLayer extends Module {
      * is added as dx is stored.
      */
     public Tensor backward(Context ctx, Tensor dy, Tensor residual) {
+        return backwardWith(ctx, dy, Objects.requireNonNull(residual, "residual"));
+    }
+
+    private Tensor backwardWith(Context ctx, Tensor dy, Tensor residual) { // residual null: none
         LayerState s = state(ctx);
         Tensor input = saved(s.input);
         Tensor dx = s.buffer("dx", input.shape());
         boolean frozen = isFrozen();
         Tensor dGamma = frozen ? s.buffer("d_gamma_scratch", gamma.grad().shape()).fill(0f) : gamma.grad();
         Tensor dBeta = frozen ? s.buffer("d_beta_scratch", beta.grad().shape()).fill(0f) : beta.grad();
-        GroupNorm.backwardResidual(ctx, dx, dGamma, dBeta, dy, input, residual, s.buffer("mean", input.dim(0), groups),
-                s.buffer("rstd", input.dim(0), groups), gamma.value(), beta.value(), groups, silu);
+        Tensor mean = s.buffer("mean", input.dim(0), groups);
+        Tensor rstd = s.buffer("rstd", input.dim(0), groups);
+        if (residual != null) {
+            GroupNorm.backwardResidual(ctx, dx, dGamma, dBeta, dy, input, residual, mean, rstd, gamma.value(), beta.value(),
+                    groups, silu);
+        } else {
+            GroupNorm.backward(ctx, dx, dGamma, dBeta, dy, input, mean, rstd, gamma.value(), beta.value(), groups, silu);
+        }
         return dx;
     }
 }
